@@ -1,0 +1,50 @@
+# Copyright 2026 l10n_fr_credit_collection contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "French Credit Collection",
+    "summary": "Dunning levels, French late-payment penalties, formal notice, "
+    "injonction de payer and factoring for customer invoices",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "author": "l10n_fr_credit_collection contributors",
+    "website": "https://github.com/l10n-fr-credit-collection/l10n_fr_credit_collection",
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "depends": ["account", "mail"],
+    "external_dependencies": {"python": ["num2words", "xlsxwriter"]},
+    "data": [
+        # Security
+        "security/credit_collection_security.xml",
+        "security/ir.model.access.csv",
+        # Data
+        "data/ir_sequence_data.xml",
+        "data/mail_activity_type_data.xml",
+        "data/mail_template_data.xml",
+        "data/ir_cron_data.xml",
+        # Views
+        "views/credit_dunning_level_views.xml",
+        "views/credit_dunning_policy_views.xml",
+        "views/credit_dunning_letter_views.xml",
+        "views/credit_dunning_run_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        # Wizards
+        "wizards/credit_dunning_hold_wizard_views.xml",
+        # Reports
+        "reports/report_dunning_letter.xml",
+        # Menus
+        "views/menus.xml",
+    ],
+    "demo": [
+        "demo/credit_dunning_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "l10n_fr_credit_collection/static/src/js/tours/*.js",
+        ],
+    },
+    "pre_init_hook": "pre_init_hook",
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,82 @@
+"""Which dunning level a receivable installment reaches on a run date.
+
+The rules (DESIGN.md section 3, issue "foundation and amicable dunning"):
+
+* a level fires ``delay_days`` after the installment's due date (negative: a courtesy
+  reminder before the due date);
+* levels escalate in order: an item never receives a level it (or a later one) already
+  received;
+* a formal-notice level is never the first communication about an item: an item with no
+  history starts at the highest *non formal-notice* level its delay reached, which also
+  covers the first run over old debts;
+* when several levels above the last one received have fired (runs were paused), the
+  item goes to the highest of them: the customer gets one letter, not a burst of them.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Level:
+    """One step of a policy, as the engine sees it."""
+
+    key: int
+    sequence: int
+    delay_days: int
+    is_formal_notice: bool = False
+
+
+def days_late(due_date: date, on_date: date) -> int:
+    """Days between the due date and ``on_date`` (negative before the due date)."""
+    return (on_date - due_date).days
+
+
+def order_levels(levels):
+    """Levels in escalation order (sequence, then delay, then key for stability)."""
+    return sorted(levels, key=lambda lvl: (lvl.sequence, lvl.delay_days, lvl.key))
+
+
+def check_delays(levels):
+    """Return the pairs of consecutive levels whose delays do not strictly increase."""
+    ordered = order_levels(levels)
+    return [
+        (prev, nxt)
+        for prev, nxt in zip(ordered, ordered[1:], strict=False)
+        if nxt.delay_days <= prev.delay_days
+    ]
+
+
+def resolve_level(levels, due_date: date, run_date: date, received=()):
+    """The level to send for one item, or ``None`` when nothing new is due.
+
+    :param levels: the :class:`Level` objects of the item's policy
+    :param due_date: the installment's own due date (``date_maturity``)
+    :param run_date: the date of the run
+    :param received: keys of the levels of this policy the item already received
+    """
+    ordered = order_levels(levels)
+    if not ordered:
+        return None
+    rank = {lvl.key: index for index, lvl in enumerate(ordered)}
+    received_ranks = [rank[key] for key in received if key in rank]
+    last_rank = max(received_ranks) if received_ranks else -1
+    late = days_late(due_date, run_date)
+    fired = [
+        lvl
+        for index, lvl in enumerate(ordered)
+        if index > last_rank and lvl.delay_days <= late
+    ]
+    if not received_ranks:
+        fired = [lvl for lvl in fired if not lvl.is_formal_notice]
+    return fired[-1] if fired else None
+
+
+def highest_level(levels):
+    """The most severe of several levels: formal notice first, then the longest delay."""
+    if not levels:
+        return None
+    return max(
+        levels,
+        key=lambda lvl: (lvl.is_formal_notice, lvl.delay_days, lvl.sequence, lvl.key),
+    )
