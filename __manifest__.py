@@ -18,8 +18,8 @@
         "security/ir.model.access.csv",
         # Data
         "data/ir_sequence_data.xml",
-        "data/mail_activity_type_data.xml",
         "data/mail_template_data.xml",
+        "data/credit_dunning_policy_data.xml",
         "data/ir_cron_data.xml",
         # Views
         "views/credit_dunning_level_views.xml",

@@ -1,0 +1,142 @@
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    dunning_policy_id = fields.Many2one(
+        "credit.dunning.policy",
+        string="Dunning Policy",
+        check_company=True,
+        copy=False,
+        tracking=True,
+        help="Overrides the customer's and the company's policy for this invoice.",
+    )
+    dunning_level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Dunning Level",
+        compute="_compute_dunning_level_id",
+        store=True,
+        index="btree_not_null",
+        help="Highest level reached by the open installments of the invoice.",
+    )
+    dunning_letter_ids = fields.Many2many(
+        "credit.dunning.letter",
+        string="Dunning Letters",
+        compute="_compute_dunning_letter_ids",
+    )
+    dunning_letter_count = fields.Integer(compute="_compute_dunning_letter_ids")
+    dunning_hold = fields.Boolean(
+        string="Dunning on Hold", copy=False, tracking=True,
+        help="No reminder is sent for this invoice while the hold lasts.",
+    )
+    dunning_hold_type = fields.Selection(
+        [("dispute", "Dispute"), ("promise", "Promise to Pay")],
+        string="Hold Type",
+        copy=False,
+        tracking=True,
+    )
+    dunning_hold_reason = fields.Char(string="Hold Reason", copy=False, tracking=True)
+    dunning_hold_until = fields.Date(
+        string="Hold Until",
+        copy=False,
+        tracking=True,
+        help="The hold ends by itself after this date.",
+    )
+
+    @api.depends("line_ids.dunning_level_id", "line_ids.reconciled")
+    def _compute_dunning_level_id(self):
+        Level = self.env["credit.dunning.level"]
+        for move in self:
+            levels = move.line_ids.filtered(
+                lambda line: line.display_type == "payment_term" and not line.reconciled
+            ).dunning_level_id
+            move.dunning_level_id = (
+                max(levels, key=Level._severity_key) if levels else False
+            )
+
+    @api.depends("line_ids.dunning_letter_line_ids")
+    def _compute_dunning_letter_ids(self):
+        for move in self:
+            letters = move.line_ids.dunning_letter_line_ids.letter_id
+            move.dunning_letter_ids = letters
+            move.dunning_letter_count = len(letters)
+
+    def action_view_dunning_letters(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "l10n_fr_credit_collection.action_credit_dunning_letter"
+        )
+        action["domain"] = [("id", "in", self.dunning_letter_ids.ids)]
+        return action
+
+    def action_dunning_hold(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Put Dunning on Hold"),
+            "res_model": "credit.dunning.hold.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "account.move", "active_ids": self.ids},
+        }
+
+    def _set_dunning_hold(self, hold_type, reason, until=False):
+        """Put the invoices on hold; customer invoices only."""
+        not_invoices = self.filtered(
+            lambda move: move.move_type not in ("out_invoice", "out_refund")
+        )
+        if not_invoices:
+            raise UserError(
+                _(
+                    "%(move)s is not a customer invoice: only customer invoices can "
+                    "be put on dunning hold.",
+                    move=not_invoices[0].display_name,
+                )
+            )
+        if hold_type == "promise" and not until:
+            raise UserError(
+                _("A promise to pay needs the date until which the customer promised "
+                  "to pay.")
+            )
+        self.write(
+            {
+                "dunning_hold": True,
+                "dunning_hold_type": hold_type,
+                "dunning_hold_reason": reason,
+                "dunning_hold_until": until,
+            }
+        )
+
+    def action_dunning_release(self):
+        self.write(
+            {
+                "dunning_hold": False,
+                "dunning_hold_type": False,
+                "dunning_hold_reason": False,
+                "dunning_hold_until": False,
+            }
+        )
+        return True
+
+    @api.model
+    def _release_expired_dunning_holds(self):
+        """Holds end by themselves the day after their end date."""
+        today = fields.Date.context_today(self)
+        expired = self.search(
+            [("dunning_hold", "=", True), ("dunning_hold_until", "<", today)]
+        )
+        if expired:
+            expired._message_log_batch(
+                {
+                    move.id: Markup("<p>%s</p>")
+                    % _(
+                        "The dunning hold ended on %(date)s.",
+                        date=move.dunning_hold_until,
+                    )
+                    for move in expired
+                }
+            )
+            expired.with_context(tracking_disable=True).action_dunning_release()
+        return expired

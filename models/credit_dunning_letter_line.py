@@ -1,0 +1,56 @@
+from odoo import fields, models
+
+
+class CreditDunningLetterLine(models.Model):
+    """One open receivable item as a letter showed it (a snapshot)."""
+
+    _name = "credit.dunning.letter.line"
+    _description = "Dunning Letter Item"
+    _order = "letter_id, date_maturity, id"
+
+    letter_id = fields.Many2one(
+        "credit.dunning.letter", required=True, index=True, ondelete="cascade"
+    )
+    letter_state = fields.Selection(related="letter_id.state", store=True)
+    company_id = fields.Many2one(related="letter_id.company_id", store=True)
+    move_line_id = fields.Many2one(
+        "account.move.line", string="Journal Item", required=True, index=True,
+        ondelete="cascade",
+    )
+    move_id = fields.Many2one(related="move_line_id.move_id", string="Document")
+    kind = fields.Selection(
+        [("invoice", "Invoice"), ("refund", "Credit Note"), ("payment", "Payment")],
+        required=True,
+    )
+    document_date = fields.Date()
+    date_maturity = fields.Date(string="Due Date")
+    days_late = fields.Integer()
+    currency_id = fields.Many2one("res.currency", required=True)
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
+    amount_currency = fields.Monetary(string="Amount", currency_field="currency_id")
+    amount_residual_currency = fields.Monetary(
+        string="Balance", currency_field="currency_id"
+    )
+    amount_residual = fields.Monetary(
+        string="Balance (Company Currency)", currency_field="company_currency_id"
+    )
+    level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Level Reached",
+        index="btree_not_null",
+        help="Set when this letter is the one that took the item to this level; "
+        "empty for items only listed to justify the balance.",
+    )
+
+    def init(self):
+        # An item reaches a given level once. A partial unique index rather than an
+        # SQL constraint, because only rows of letters that were not cancelled count.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS credit_dunning_letter_line_level_once
+                ON credit_dunning_letter_line (move_line_id, level_id)
+             WHERE level_id IS NOT NULL AND letter_state != 'cancelled'
+            """
+        )

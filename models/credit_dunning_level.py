@@ -1,0 +1,71 @@
+from odoo import api, fields, models
+
+
+class CreditDunningLevel(models.Model):
+    _name = "credit.dunning.level"
+    _description = "Dunning Level"
+    _order = "policy_id, sequence, delay_days, id"
+    _check_company_auto = True
+
+    policy_id = fields.Many2one(
+        "credit.dunning.policy", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="policy_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    delay_days = fields.Integer(
+        string="Delay (days)",
+        required=True,
+        help="Days after the due date of an installment at which this level fires. "
+        "Negative for a courtesy reminder before the due date.",
+    )
+    send_email = fields.Boolean(string="Email")
+    send_letter = fields.Boolean(string="Letter")
+    create_activity = fields.Boolean(string="Phone Call")
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain=[("model", "=", "credit.dunning.letter")],
+        default=lambda self: self.env.ref(
+            "l10n_fr_credit_collection.mail_template_dunning_letter",
+            raise_if_not_found=False,
+        ),
+    )
+    attach_invoices = fields.Boolean(
+        string="Attach Invoices", help="Attach the PDF of each overdue invoice."
+    )
+    is_formal_notice = fields.Boolean(
+        string="Formal Notice",
+        help="This level is a formal notice (mise en demeure): the letter says so, "
+        "sets a payment deadline and states the consequences. An item never gets "
+        "it without an earlier reminder.",
+    )
+    payment_deadline_days = fields.Integer(
+        string="Payment Deadline (days)",
+        default=8,
+        help="Days the customer is given to pay, printed on the letter.",
+    )
+    letter_subject = fields.Char(translate=True)
+    letter_intro = fields.Html(string="Opening Text", translate=True)
+    letter_closing = fields.Html(string="Closing Text", translate=True)
+    activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        default=lambda self: self.env.ref(
+            "mail.mail_activity_data_call", raise_if_not_found=False
+        ),
+    )
+    activity_summary = fields.Char(translate=True)
+
+    @api.depends("name", "delay_days")
+    def _compute_display_name(self):
+        for level in self:
+            level.display_name = f"{level.name} ({level.delay_days:+d})"
+
+    @api.model
+    def _severity_key(self, level):
+        """Sort key of a level's severity; the same rule as the engine's."""
+        return (level.is_formal_notice, level.delay_days, level.sequence, level.id)
+
+    @api.constrains("delay_days", "sequence", "policy_id")
+    def _check_policy_delays(self):
+        self.policy_id._check_levels()

@@ -1,0 +1,107 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine.levels import Level, check_delays
+
+
+class CreditDunningPolicy(models.Model):
+    _name = "credit.dunning.policy"
+    _description = "Dunning Policy"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    level_ids = fields.One2many(
+        "credit.dunning.level", "policy_id", string="Levels", copy=True
+    )
+    is_default = fields.Boolean(
+        string="Default Policy",
+        help="Applies to every customer and invoice of the company that names no "
+        "other policy.",
+    )
+    auto_send = fields.Boolean(
+        string="Send Without Review",
+        help="Letters of this policy are sent as soon as the daily run computes "
+        "them. Otherwise they wait in 'To Send' until a user sends them.",
+    )
+    level_count = fields.Integer(compute="_compute_level_count")
+
+    _sql_constraints = [
+        (
+            "default_unique",
+            "EXCLUDE (company_id WITH =) WHERE (is_default AND active)",
+            "A company has only one default dunning policy.",
+        ),
+    ]
+
+    @api.depends("level_ids")
+    def _compute_level_count(self):
+        for policy in self:
+            policy.level_count = len(policy.level_ids)
+
+    def _engine_levels(self):
+        """The levels of the policy as engine objects, keyed by level id."""
+        return {
+            level.id: Level(
+                key=level.id,
+                sequence=level.sequence,
+                delay_days=level.delay_days,
+                is_formal_notice=level.is_formal_notice,
+            )
+            for level in self.level_ids
+        }
+
+    @api.constrains("level_ids", "active")
+    def _check_levels(self):
+        for policy in self.filtered("active"):
+            if not policy.level_ids:
+                raise ValidationError(
+                    _(
+                        "The dunning policy %(policy)s has no level. Add at least one "
+                        "level (name and delay in days after the due date) before "
+                        "saving it.",
+                        policy=policy.name,
+                    )
+                )
+            levels = policy._engine_levels()
+            bad_pairs = check_delays(levels.values())
+            if bad_pairs:
+                first, second = bad_pairs[0]
+                raise ValidationError(
+                    _(
+                        "In the dunning policy %(policy)s, the level %(second)s "
+                        "(%(second_delay)s days) comes after %(first)s "
+                        "(%(first_delay)s days): delays must strictly increase from "
+                        "one level to the next. Change the delay or the order of "
+                        "the levels.",
+                        policy=policy.name,
+                        first=self.env["credit.dunning.level"].browse(first.key).name,
+                        first_delay=first.delay_days,
+                        second=self.env["credit.dunning.level"].browse(second.key).name,
+                        second_delay=second.delay_days,
+                    )
+                )
+
+    def action_set_default(self):
+        """Make this policy the default of its company (and only this one)."""
+        for policy in self:
+            self.search(
+                [
+                    ("company_id", "=", policy.company_id.id),
+                    ("is_default", "=", True),
+                    ("id", "!=", policy.id),
+                ]
+            ).is_default = False
+            policy.is_default = True
+        return True
+
+    @api.model
+    def _get_company_default(self, company):
+        return self.search(
+            [("company_id", "=", company.id), ("is_default", "=", True)], limit=1
+        )

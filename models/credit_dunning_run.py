@@ -1,0 +1,433 @@
+from collections import defaultdict
+
+from psycopg2 import errors as pg_errors
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..engine.levels import highest_level, resolve_level
+
+# Payment states whose items are never dunned: settled, being paid, or frozen by hand.
+EXCLUDED_PAYMENT_STATES = ("paid", "in_payment", "reversed", "blocked")
+
+
+class CreditDunningRun(models.Model):
+    _name = "credit.dunning.run"
+    _description = "Dunning Run"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True, copy=False, default="/")
+    date = fields.Date(
+        required=True, default=fields.Date.context_today, tracking=True,
+        help="Delays are counted up to this date.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Run By", default=lambda self: self.env.user, readonly=True
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("computed", "To Send"), ("done", "Done")],
+        default="draft",
+        required=True,
+        tracking=True,
+    )
+    letter_ids = fields.One2many("credit.dunning.letter", "run_id", "Letters")
+    letter_count = fields.Integer(compute="_compute_counters")
+    to_send_count = fields.Integer(compute="_compute_counters")
+    sent_count = fields.Integer(compute="_compute_counters")
+    error_count = fields.Integer(compute="_compute_counters")
+    print_count = fields.Integer(compute="_compute_counters")
+
+    @api.depends("letter_ids.state", "letter_ids.send_letter")
+    def _compute_counters(self):
+        groups = self.env["credit.dunning.letter"]._read_group(
+            [("run_id", "in", self.ids)],
+            ["run_id", "state", "send_letter"],
+            ["__count"],
+        )
+        counts = defaultdict(lambda: defaultdict(int))
+        for run, state, send_letter, count in groups:
+            counts[run.id][state] += count
+            counts[run.id]["all"] += count if state != "cancelled" else 0
+            if send_letter and state == "sent":
+                counts[run.id]["print"] += count
+        for run in self:
+            run_counts = counts[run.id]
+            run.letter_count = run_counts["all"]
+            run.to_send_count = run_counts["to_send"]
+            run.sent_count = run_counts["sent"]
+            run.error_count = run_counts["error"]
+            run.print_count = run_counts["print"]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code(
+                    "credit.dunning.run"
+                ) or "/"
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_compute(self):
+        """Build one letter per customer with something new to say."""
+        for run in self:
+            if run.state != "draft":
+                raise UserError(
+                    _("The dunning run %(run)s was already computed.", run=run.name)
+                )
+            run._lock_company()
+            run._check_date()
+            run._compute_letters()
+            run.state = "computed"
+            run._update_state()
+        return True
+
+    def action_send(self):
+        """Send every letter of the runs that waits in 'To Send'."""
+        letters = self.letter_ids.filtered(lambda letter: letter.state == "to_send")
+        if not letters:
+            raise UserError(
+                _("No letter of the run %(run)s waits to be sent.", run=self[:1].name)
+            )
+        letters._send_letters()
+        self._update_state()
+        return True
+
+    def action_print_letters(self):
+        letters = self.letter_ids.filtered(
+            lambda letter: letter.send_letter and letter.state == "sent"
+        )
+        if not letters:
+            raise UserError(_("No letter of this run goes by post."))
+        return letters.action_print()
+
+    def action_view_letters(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "l10n_fr_credit_collection.action_credit_dunning_letter"
+        )
+        action["domain"] = [("run_id", "in", self.ids)]
+        action["context"] = {"search_default_group_state": 1}
+        return action
+
+    def _update_state(self):
+        for run in self.filtered(lambda run: run.state != "draft"):
+            pending = run.letter_ids.filtered(
+                lambda letter: letter.state in ("draft", "to_send", "error")
+            )
+            run.state = "computed" if pending else "done"
+
+    # ------------------------------------------------------------------ checks
+
+    def _lock_company(self):
+        """Serialise the runs of a company: a second one at the same time fails."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM res_company WHERE id = %s FOR UPDATE NOWAIT",
+                        self.company_id.id,
+                    )
+                )
+        except pg_errors.LockNotAvailable:
+            raise UserError(
+                _(
+                    "Another dunning run is being computed for %(company)s. Wait "
+                    "until it ends, then start this one again.",
+                    company=self.company_id.name,
+                )
+            ) from None
+
+    def _check_date(self):
+        self.ensure_one()
+        last = self.search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("state", "!=", "draft"),
+                ("date", ">", self.date),
+            ],
+            order="date desc",
+            limit=1,
+        )
+        if last:
+            raise UserError(
+                _(
+                    "The dunning run %(run)s is dated %(date)s, before the last run of "
+                    "%(company)s (%(last)s, %(last_date)s). Date it %(last_date)s or "
+                    "later.",
+                    run=self.name,
+                    date=self.date,
+                    company=self.company_id.name,
+                    last=last.name,
+                    last_date=last.date,
+                )
+            )
+
+    # ------------------------------------------------------------------ compute
+
+    def _get_open_items_domain(self):
+        """Receivable items a run may list: open, posted, of this company.
+
+        Designed to be inherited; the factoring feature adds its exclusion through
+        ``account.move.line._get_dunning_excluded_domain``.
+        """
+        self.ensure_one()
+        return [
+            ("company_id", "=", self.company_id.id),
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("amount_residual", "!=", 0),
+            ("partner_id", "!=", False),
+            ("move_id.payment_state", "not in", EXCLUDED_PAYMENT_STATES),
+            ("partner_id.commercial_partner_id.dunning_excluded", "=", False),
+            "|",
+            ("move_id.dunning_hold", "=", False),
+            "&",
+            ("move_id.dunning_hold_until", "!=", False),
+            ("move_id.dunning_hold_until", "<", self.date),
+            *self.env["account.move.line"]._get_dunning_excluded_domain(),
+        ]
+
+    def _read_open_items(self):
+        """All candidate items in one query, as plain dicts."""
+        self.ensure_one()
+        query = self.env["account.move.line"]._search(self._get_open_items_domain())
+        query.add_join("JOIN", "move", "account_move", SQL(
+            "%s = move.id", SQL.identifier("account_move_line", "move_id")
+        ))
+        query.add_join("JOIN", "partner", "res_partner", SQL(
+            "%s = partner.id", SQL.identifier("account_move_line", "partner_id")
+        ))
+        return self.env.execute_query_dict(
+            query.select(
+                SQL(
+                    """account_move_line.id AS id,
+                       account_move_line.move_id AS move_id,
+                       partner.commercial_partner_id AS partner_id,
+                       move.move_type AS move_type,
+                       move.dunning_policy_id AS policy_id,
+                       COALESCE(move.invoice_date, move.date) AS document_date,
+                       COALESCE(account_move_line.date_maturity, move.date)
+                           AS date_maturity,
+                       account_move_line.currency_id AS currency_id,
+                       account_move_line.amount_currency AS amount_currency,
+                       account_move_line.amount_residual AS amount_residual,
+                       account_move_line.amount_residual_currency
+                           AS amount_residual_currency"""
+                )
+            )
+        )
+
+    def _read_history(self, item_ids):
+        """Levels each item already received, from letters not cancelled."""
+        groups = self.env["credit.dunning.letter.line"]._read_group(
+            [
+                ("move_line_id", "in", item_ids),
+                ("level_id", "!=", False),
+                ("letter_state", "!=", "cancelled"),
+            ],
+            ["move_line_id"],
+            ["level_id:array_agg"],
+        )
+        return {line.id: level_ids for line, level_ids in groups}
+
+    def _resolve_policies(self, items):
+        """Policy of each item: invoice, then customer, then company default."""
+        company = self.company_id
+        partners = self.env["res.partner"].browse(
+            {item["partner_id"] for item in items}
+        ).with_company(company)
+        partner_policy = {
+            partner.id: partner.dunning_policy_id.id for partner in partners
+        }
+        default = self.env["credit.dunning.policy"]._get_company_default(company)
+        for item in items:
+            item["policy_id"] = (
+                item["policy_id"] or partner_policy.get(item["partner_id"]) or default.id
+            )
+        policy_ids = {item["policy_id"] for item in items if item["policy_id"]}
+        return self.env["credit.dunning.policy"].browse(policy_ids)
+
+    def _compute_letters(self):
+        self.ensure_one()
+        items = self._read_open_items()
+        policies = self._resolve_policies(items)
+        if items and not policies:
+            raise UserError(
+                _(
+                    "%(company)s has no dunning policy. Create one in Credit "
+                    "Collection > Configuration > Dunning Policies and make it the "
+                    "default.",
+                    company=self.company_id.name,
+                )
+            )
+        policies.fetch(["level_ids"])
+        engine_levels = {policy.id: policy._engine_levels() for policy in policies}
+        history = self._read_history([item["id"] for item in items])
+        tolerance = self.company_id.dunning_tolerance
+        already = set(
+            self.env["credit.dunning.letter"]
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("date", "=", self.date),
+                    ("state", "!=", "cancelled"),
+                ]
+            )
+            .partner_id.ids
+        )
+        by_partner = defaultdict(list)
+        for item in items:
+            if item["partner_id"] not in already:
+                by_partner[item["partner_id"]].append(item)
+
+        letters_vals = []
+        for partner_id, partner_items in by_partner.items():
+            if sum(item["amount_residual"] for item in partner_items) <= tolerance:
+                continue
+            reached = {}
+            for item in partner_items:
+                levels = engine_levels.get(item["policy_id"], {})
+                if item["amount_residual"] <= tolerance or not levels:
+                    continue
+                level = resolve_level(
+                    levels.values(),
+                    item["date_maturity"],
+                    self.date,
+                    history.get(item["id"], ()),
+                )
+                if level:
+                    reached[item["id"]] = level
+            if reached:
+                letters_vals.append(
+                    self._prepare_letter_vals(partner_id, partner_items, reached)
+                )
+        self._create_letters(letters_vals)
+
+    def _prepare_letter_vals(self, partner_id, items, reached):
+        """Values of one letter; ``reached`` maps item ids to their new level."""
+        level = highest_level(list(reached.values()))
+        line_vals = []
+        amount_due = amount_overdue = 0.0
+        for item in sorted(items, key=lambda item: (item["date_maturity"], item["id"])):
+            days_late = (self.date - item["date_maturity"]).days
+            amount_due += item["amount_residual"]
+            if days_late > 0:
+                amount_overdue += item["amount_residual"]
+            new_level = reached.get(item["id"])
+            line_vals.append(
+                {
+                    "move_line_id": item["id"],
+                    "kind": self._item_kind(item),
+                    "document_date": item["document_date"],
+                    "date_maturity": item["date_maturity"],
+                    "days_late": days_late,
+                    "currency_id": item["currency_id"],
+                    "amount_currency": item["amount_currency"],
+                    "amount_residual_currency": item["amount_residual_currency"],
+                    "amount_residual": item["amount_residual"],
+                    "level_id": new_level.key if new_level else False,
+                }
+            )
+        return {
+            "partner_id": partner_id,
+            "level_id": level.key,
+            "amount_due": amount_due,
+            "amount_overdue": amount_overdue,
+            "line_vals": line_vals,
+        }
+
+    @api.model
+    def _item_kind(self, item):
+        if item["move_type"] == "out_invoice":
+            return "invoice"
+        if item["move_type"] == "out_refund":
+            return "refund"
+        return "payment" if item["amount_residual"] < 0 else "invoice"
+
+    def _create_letters(self, letters_vals):
+        """Create the letters and their items with two batched inserts."""
+        if not letters_vals:
+            return self.env["credit.dunning.letter"]
+        partners = self.env["res.partner"].browse([v["partner_id"] for v in letters_vals])
+        contacts = partners._get_dunning_contacts()
+        levels = self.env["credit.dunning.level"].browse(
+            {v["level_id"] for v in letters_vals}
+        )
+        levels.fetch(["send_email", "send_letter", "create_activity"])
+        vals_list = []
+        for index, vals in enumerate(letters_vals, start=1):
+            partner = self.env["res.partner"].browse(vals["partner_id"])
+            level = self.env["credit.dunning.level"].browse(vals["level_id"])
+            vals_list.append(
+                {
+                    "name": f"{self.name}/{index:04d}",
+                    "run_id": self.id,
+                    "company_id": self.company_id.id,
+                    "date": self.date,
+                    "partner_id": partner.id,
+                    "contact_id": contacts[partner.id].id,
+                    "user_id": partner.user_id.id or self.env.uid,
+                    "level_id": level.id,
+                    "amount_due": vals["amount_due"],
+                    "amount_overdue": vals["amount_overdue"],
+                    "send_email": level.send_email,
+                    "send_letter": level.send_letter,
+                    "create_activity": level.create_activity,
+                    "state": "to_send",
+                }
+            )
+        try:
+            with self.env.cr.savepoint():
+                letters = (
+                    self.env["credit.dunning.letter"]
+                    .with_context(tracking_disable=True)
+                    .create(vals_list)
+                )
+                line_vals_list = []
+                for letter, vals in zip(letters, letters_vals, strict=True):
+                    for line_vals in vals["line_vals"]:
+                        line_vals["letter_id"] = letter.id
+                        line_vals_list.append(line_vals)
+                self.env["credit.dunning.letter.line"].create(line_vals_list)
+                self.env.flush_all()
+        except pg_errors.UniqueViolation:
+            raise UserError(
+                _(
+                    "Another dunning run of %(company)s wrote letters for the same "
+                    "customers at the same time. Nothing was written by this run; "
+                    "open the letters of the other run.",
+                    company=self.company_id.name,
+                )
+            ) from None
+        return letters
+
+    # ------------------------------------------------------------------ cron
+
+    @api.model
+    def _cron_daily(self):
+        """Release expired holds, then run the dunning of companies that automate it."""
+        self.env["account.move"]._release_expired_dunning_holds()
+        companies = self.env["res.company"].search([("dunning_auto", "=", True)])
+        today = fields.Date.context_today(self)
+        for company in companies:
+            run = self.with_company(company).create(
+                {"company_id": company.id, "date": today}
+            )
+            run.action_compute()
+            auto = run.letter_ids.filtered(
+                lambda letter: letter.state == "to_send" and letter.policy_id.auto_send
+            )
+            if auto:
+                auto._send_letters()
+                run._update_state()
+            if not run.letter_ids:
+                run.unlink()
