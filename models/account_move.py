@@ -131,7 +131,7 @@ class AccountMove(models.Model):
             expired._message_log_batch(
                 {
                     move.id: Markup("<p>%s</p>")
-                    % _(
+                    % self.env._(
                         "The dunning hold ended on %(date)s.",
                         date=move.dunning_hold_until,
                     )

@@ -144,7 +144,7 @@ class CreditDunningLetter(models.Model):
         return True
 
     def action_print(self):
-        return self.env.ref(LETTER_REPORT).report_action(self)
+        return self.env.ref(LETTER_REPORT).report_action(self, config=False)
 
     # ------------------------------------------------------------------ sending
 
@@ -267,6 +267,7 @@ class CreditDunningLetter(models.Model):
             )
         else:
             self.write({"email_state": "sent"})
+        self.run_id._update_state()
 
     # ------------------------------------------------------------------ documents
 

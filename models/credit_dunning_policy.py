@@ -56,7 +56,7 @@ class CreditDunningPolicy(models.Model):
             for level in self.level_ids
         }
 
-    @api.constrains("level_ids", "active")
+    @api.constrains("name", "level_ids", "active")
     def _check_levels(self):
         for policy in self.filtered("active"):
             if not policy.level_ids:

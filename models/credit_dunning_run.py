@@ -10,6 +10,8 @@ from ..engine.levels import highest_level, resolve_level
 
 # Payment states whose items are never dunned: settled, being paid, or frozen by hand.
 EXCLUDED_PAYMENT_STATES = ("paid", "in_payment", "reversed", "blocked")
+# First half of the advisory lock key of dunning runs (the second is the company).
+DUNNING_LOCK_KEY = 0x44554E4E  # "DUNN"
 
 
 class CreditDunningRun(models.Model):
@@ -126,24 +128,27 @@ class CreditDunningRun(models.Model):
     # ------------------------------------------------------------------ checks
 
     def _lock_company(self):
-        """Serialise the runs of a company: a second one at the same time fails."""
+        """Serialise the runs of a company: a second one at the same time fails.
+
+        A transaction-level advisory lock keyed on the company: it is released at
+        commit or rollback and does not block anyone else writing the company.
+        """
         self.ensure_one()
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM res_company WHERE id = %s FOR UPDATE NOWAIT",
-                        self.company_id.id,
-                    )
-                )
-        except pg_errors.LockNotAvailable:
+        locked = self.env.execute_query(
+            SQL(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)",
+                DUNNING_LOCK_KEY,
+                self.company_id.id,
+            )
+        )[0][0]
+        if not locked:
             raise UserError(
                 _(
                     "Another dunning run is being computed for %(company)s. Wait "
                     "until it ends, then start this one again.",
                     company=self.company_id.name,
                 )
-            ) from None
+            )
 
     def _check_date(self):
         self.ensure_one()
@@ -199,6 +204,11 @@ class CreditDunningRun(models.Model):
     def _read_open_items(self):
         """All candidate items in one query, as plain dicts."""
         self.ensure_one()
+        self.env["account.move"].flush_model(
+            ["dunning_policy_id", "invoice_date", "date", "move_type"]
+        )
+        self.env["account.move.line"].flush_model()
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
         query = self.env["account.move.line"]._search(self._get_open_items_domain())
         query.add_join("JOIN", "move", "account_move", SQL(
             "%s = move.id", SQL.identifier("account_move_line", "move_id")

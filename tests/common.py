@@ -1,0 +1,129 @@
+from contextlib import contextmanager
+from datetime import date
+
+from odoo import Command, fields
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class CreditCollectionCommon(AccountTestInvoicingCommon):
+    """A French company with the standard four-level policy as its default."""
+
+    @classmethod
+    def get_default_groups(cls):
+        return super().get_default_groups() | cls.env.ref(
+            "l10n_fr_credit_collection.group_credit_collection_manager"
+        )
+
+    @classmethod
+    @AccountTestInvoicingCommon.setup_country("fr")
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.policy = cls.env["credit.dunning.policy"].create(
+            {
+                "name": "Standard",
+                "is_default": True,
+                "company_id": cls.company.id,
+                "level_ids": [
+                    Command.create(
+                        {"sequence": 10, "name": "Courtesy", "delay_days": -5,
+                         "send_email": True}
+                    ),
+                    Command.create(
+                        {"sequence": 20, "name": "First", "delay_days": 7,
+                         "send_email": True}
+                    ),
+                    Command.create(
+                        {"sequence": 30, "name": "Second", "delay_days": 20,
+                         "send_email": True, "send_letter": True}
+                    ),
+                    Command.create(
+                        {"sequence": 40, "name": "Notice", "delay_days": 35,
+                         "send_letter": True, "create_activity": True,
+                         "is_formal_notice": True}
+                    ),
+                ],
+            }
+        )
+        cls.courtesy, cls.first, cls.second, cls.notice = cls.policy.level_ids
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Boulangerie Martin", "email": "compta@martin.example",
+             "is_company": True}
+        )
+        cls.customer_b = cls.env["res.partner"].create(
+            {"name": "Garage Dupont", "email": "factures@dupont.example",
+             "is_company": True}
+        )
+        cls.term_30 = cls.env["account.payment.term"].create(
+            {
+                "name": "30 days",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 100,
+                                    "nb_days": 30})
+                ],
+            }
+        )
+
+    @classmethod
+    def make_invoice(cls, partner=None, due=date(2026, 3, 31), amount=1000.0,
+                     move_type="out_invoice", term=None, invoice_date=None, post=True):
+        """A posted customer invoice without tax, due on ``due``."""
+        vals = {
+            "move_type": move_type,
+            "partner_id": (partner or cls.customer).id,
+            "invoice_date": invoice_date or due,
+            "invoice_line_ids": [
+                Command.create(
+                    {"name": "Service", "quantity": 1, "price_unit": amount,
+                     "tax_ids": [Command.clear()]}
+                )
+            ],
+        }
+        if term:
+            vals["invoice_payment_term_id"] = term.id
+        else:
+            vals["invoice_date_due"] = due
+        move = cls.env["account.move"].create(vals)
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def pay(cls, move, amount, on=date(2026, 4, 1)):
+        return (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=move.ids)
+            .create({"amount": amount, "payment_date": on})
+            ._create_payments()
+        )
+
+    def run_dunning(self, on, company=None):
+        run = self.env["credit.dunning.run"].create(
+            {"date": on, "company_id": (company or self.company).id}
+        )
+        run.action_compute()
+        return run
+
+    @contextmanager
+    def assertRaisesMessage(self, exception, fragment):
+        """Like assertRaisesRegex, inside a savepoint rolled back on error, so that
+        the test also proves that nothing was left half-written."""
+        with self.assertRaises(exception) as catcher:
+            yield catcher
+        self.assertIn(fragment, str(catcher.exception))
+
+    @staticmethod
+    def items(letter, level=None):
+        lines = letter.line_ids
+        if level is not None:
+            lines = lines.filtered(lambda line: line.level_id == level)
+        return lines.move_line_id
+
+    @staticmethod
+    def term_lines(move):
+        return move.line_ids.filtered(lambda line: line.display_type == "payment_term")
+
+    @staticmethod
+    def d(value):
+        return fields.Date.to_date(value)

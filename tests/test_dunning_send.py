@@ -1,0 +1,114 @@
+from datetime import date
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from .common import CreditCollectionCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningSend(CreditCollectionCommon, MockEmail):
+    def _letter_for(self, partner, due, on):
+        self.make_invoice(partner=partner, due=due)
+        run = self.run_dunning(on)
+        return run, run.letter_ids
+
+    def test_email_channel_queues_the_template_and_attaches_the_pdf_lazily(self):
+        self.first.attach_invoices = True
+        run, letter = self._letter_for(self.customer, date(2026, 3, 1), date(2026, 3, 9))
+        invoice = letter.line_ids.move_id
+        with self.mock_mail_gateway():
+            run.action_send()
+            mail = self._new_mails
+            self.assertEqual(len(mail), 1)
+            self.assertEqual((mail.model, mail.res_id), (letter._name, letter.id))
+            self.assertEqual(mail.recipient_ids, self.customer)
+            self.assertTrue(mail.credit_letter_pdf_pending)
+            self.assertFalse(mail.attachment_ids, "nothing rendered while preparing")
+            self.assertEqual(letter.state, "sent")
+            self.assertEqual(letter.email_state, "queued")
+            mail.send()
+        self.assertEqual(letter.email_state, "sent")
+        sent = self._mails[0]
+        self.assertIn(letter.name, sent["subject"])
+        self.assertIn(invoice.name, sent["body"])
+        names = [attachment[0] for attachment in sent["attachments"]]
+        self.assertEqual(len(names), 2, names)
+        self.assertTrue(any(letter.name.replace("/", "-") in name for name in names))
+        self.assertEqual(run.state, "done")
+
+    def test_customer_without_email_gets_a_letter_that_says_so(self):
+        self.customer.email = False
+        run, letter = self._letter_for(self.customer, date(2026, 3, 1), date(2026, 3, 9))
+        with self.mock_mail_gateway():
+            run.action_send()
+        self.assertFalse(self._new_mails)
+        self.assertTrue(letter.email_fallback)
+        self.assertTrue(letter.send_letter)
+        self.assertEqual(letter.state, "sent")
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "l10n_fr_credit_collection.action_report_dunning_letter", letter.ids
+        )[0].decode()
+        self.assertIn("because we have no email address for you", html)
+        self.assertEqual(run.print_count, 1)
+        action = run.action_print_letters()
+        self.assertEqual(action["report_name"], "l10n_fr_credit_collection.report_dunning_letter")
+
+    def test_failed_email_puts_the_letter_in_error_and_retry_works(self):
+        self.customer.email = "not an email address"
+        run, letter = self._letter_for(self.customer, date(2026, 3, 1), date(2026, 3, 9))
+        with self.mock_mail_gateway():
+            run.action_send()
+            self._new_mails.send()
+        self.assertEqual(letter.state, "error")
+        self.assertEqual(letter.email_state, "failed")
+        self.assertTrue(letter.error_message)
+        self.assertEqual(run.state, "computed")
+        self.customer.email = "compta@martin.example"
+        with self.mock_mail_gateway():
+            letter.action_retry()
+            self._new_mails.send()
+        self.assertEqual(letter.state, "sent")
+        self.assertEqual(letter.email_state, "sent")
+        self.assertEqual(run.state, "done")
+
+    def test_phone_level_schedules_a_call_for_the_responsible(self):
+        salesman = self.env.user
+        self.customer.user_id = salesman
+        self.make_invoice(due=date(2026, 1, 1))
+        self.run_dunning(date(2026, 2, 20)).action_send()
+        run = self.run_dunning(date(2026, 2, 21))
+        letter = run.letter_ids
+        self.assertEqual(letter.level_id, self.notice)
+        run.action_send()
+        activity = letter.activity_id
+        self.assertEqual(activity.res_model, "res.partner")
+        self.assertEqual(activity.res_id, self.customer.id)
+        self.assertEqual(activity.user_id, salesman)
+        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+
+    def test_sending_is_logged_on_customer_and_invoices(self):
+        invoice = self.make_invoice(due=date(2026, 3, 1))
+        other = self.make_invoice(due=date(2026, 3, 2))
+        run = self.run_dunning(date(2026, 3, 10))
+        with self.mock_mail_gateway():
+            run.action_send()
+        letter = run.letter_ids
+        for record in (self.customer, invoice, other):
+            bodies = record.message_ids.mapped("body")
+            self.assertTrue(
+                any(letter.name in body for body in bodies),
+                f"{record.display_name} has no log of {letter.name}",
+            )
+
+    def test_review_mode_and_hold_back(self):
+        run, letter = self._letter_for(self.customer, date(2026, 3, 1), date(2026, 3, 9))
+        letter.action_draft()
+        with self.assertRaisesMessage(UserError, "waits to be sent"):
+            run.action_send()
+        letter.action_confirm()
+        with self.mock_mail_gateway():
+            run.action_send()
+        self.assertEqual(letter.state, "sent")
