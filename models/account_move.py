@@ -19,8 +19,7 @@ class AccountMove(models.Model):
         "credit.dunning.level",
         string="Dunning Level",
         compute="_compute_dunning_level_id",
-        store=True,
-        index="btree_not_null",
+        search="_search_dunning_level_id",
         help="Highest level reached by the open installments of the invoice.",
     )
     dunning_letter_ids = fields.Many2many(
@@ -46,6 +45,15 @@ class AccountMove(models.Model):
         tracking=True,
         help="The hold ends by itself after this date.",
     )
+
+    def _search_dunning_level_id(self, operator, value):
+        return [
+            ("line_ids", "any", [
+                ("display_type", "=", "payment_term"),
+                ("reconciled", "=", False),
+                ("dunning_level_id", operator, value),
+            ])
+        ]
 
     @api.depends("line_ids.dunning_level_id", "line_ids.reconciled")
     def _compute_dunning_level_id(self):

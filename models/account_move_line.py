@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class AccountMoveLine(models.Model):
@@ -10,22 +11,52 @@ class AccountMoveLine(models.Model):
     dunning_level_id = fields.Many2one(
         "credit.dunning.level",
         string="Dunning Level",
-        compute="_compute_dunning_level_id",
-        store=True,
+        readonly=True,
+        copy=False,
         index="btree_not_null",
         help="Highest level this installment received in a letter not cancelled.",
     )
 
-    @api.depends("dunning_letter_line_ids.level_id", "dunning_letter_line_ids.letter_state")
-    def _compute_dunning_level_id(self):
-        Level = self.env["credit.dunning.level"]
-        for line in self:
-            levels = line.dunning_letter_line_ids.filtered(
-                lambda dl: dl.letter_state != "cancelled"
-            ).level_id
-            line.dunning_level_id = (
-                max(levels, key=Level._severity_key) if levels else False
+    def _refresh_dunning_level(self):
+        """Recompute the dunning level of these items from their letters, in one
+        UPDATE whatever their number (see ``credit.dunning.level._severity_key``
+        for the order of severity)."""
+        if not self:
+            return
+        self.env["credit.dunning.letter.line"].flush_model(
+            ["move_line_id", "level_id", "letter_state"]
+        )
+        self.env["credit.dunning.level"].flush_model(
+            ["is_formal_notice", "delay_days", "sequence"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE account_move_line aml
+                   SET dunning_level_id = fresh.level_id
+                  FROM (
+                        SELECT item.id,
+                               (SELECT level.id
+                                  FROM credit_dunning_letter_line dl
+                                  JOIN credit_dunning_level level
+                                    ON level.id = dl.level_id
+                                 WHERE dl.move_line_id = item.id
+                                   AND dl.letter_state != 'cancelled'
+                              ORDER BY COALESCE(level.is_formal_notice, FALSE) DESC,
+                                       level.delay_days DESC,
+                                       level.sequence DESC,
+                                       level.id DESC
+                                 LIMIT 1) AS level_id
+                          FROM unnest(%s::int[]) AS item(id)
+                       ) AS fresh
+                 WHERE aml.id = fresh.id
+                   AND aml.dunning_level_id IS DISTINCT FROM fresh.level_id
+                """,
+                list(self.ids),
             )
+        )
+        self.invalidate_recordset(["dunning_level_id"])
+        self.move_id.invalidate_recordset(["dunning_level_id"])
 
     @api.model
     def _get_dunning_excluded_domain(self):

@@ -102,6 +102,18 @@ class CreditDunningLetter(models.Model):
             """
         )
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "state" in vals:
+            self.line_ids.filtered("level_id").move_line_id._refresh_dunning_level()
+        return result
+
+    def unlink(self):
+        items = self.line_ids.filtered("level_id").move_line_id
+        result = super().unlink()
+        items._refresh_dunning_level()
+        return result
+
     @api.depends("line_ids.move_line_id")
     def _compute_move_line_ids(self):
         for letter in self:

@@ -202,36 +202,55 @@ class CreditDunningRun(models.Model):
         ]
 
     def _read_open_items(self):
-        """All candidate items in one query, as plain dicts."""
+        """All candidate items in one query, as plain dicts, with what the run
+        needs of their invoice and customer (policies included)."""
         self.ensure_one()
         self.env["account.move"].flush_model(
             ["dunning_policy_id", "invoice_date", "date", "move_type"]
         )
-        self.env["account.move.line"].flush_model()
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["res.partner"].flush_model(["commercial_partner_id", "user_id"])
+        Partner = self.env["res.partner"].with_company(self.company_id)
         query = self.env["account.move.line"]._search(self._get_open_items_domain())
-        query.add_join("JOIN", "move", "account_move", SQL(
-            "%s = move.id", SQL.identifier("account_move_line", "move_id")
-        ))
-        query.add_join("JOIN", "partner", "res_partner", SQL(
-            "%s = partner.id", SQL.identifier("account_move_line", "partner_id")
-        ))
+        move = query.make_alias("account_move_line", "dunning_move")
+        partner = query.make_alias("account_move_line", "dunning_partner")
+        customer = query.make_alias("account_move_line", "dunning_customer")
+        query.add_join(
+            "JOIN", move, "account_move",
+            SQL("%s = %s", SQL.identifier(move, "id"),
+                SQL.identifier("account_move_line", "move_id")),
+        )
+        query.add_join(
+            "JOIN", partner, "res_partner",
+            SQL("%s = %s", SQL.identifier(partner, "id"),
+                SQL.identifier("account_move_line", "partner_id")),
+        )
+        query.add_join(
+            "JOIN", customer, "res_partner",
+            SQL("%s = %s", SQL.identifier(customer, "id"),
+                SQL.identifier(partner, "commercial_partner_id")),
+        )
         return self.env.execute_query_dict(
             query.select(
                 SQL(
                     """account_move_line.id AS id,
-                       account_move_line.move_id AS move_id,
-                       partner.commercial_partner_id AS partner_id,
-                       move.move_type AS move_type,
-                       move.dunning_policy_id AS policy_id,
-                       COALESCE(move.invoice_date, move.date) AS document_date,
-                       COALESCE(account_move_line.date_maturity, move.date)
+                       %(customer)s.id AS partner_id,
+                       %(customer)s.user_id AS user_id,
+                       %(move)s.move_type AS move_type,
+                       %(move)s.dunning_policy_id AS move_policy_id,
+                       %(partner_policy)s AS partner_policy_id,
+                       COALESCE(%(move)s.invoice_date, %(move)s.date) AS document_date,
+                       COALESCE(account_move_line.date_maturity, %(move)s.date)
                            AS date_maturity,
                        account_move_line.currency_id AS currency_id,
                        account_move_line.amount_currency AS amount_currency,
                        account_move_line.amount_residual AS amount_residual,
                        account_move_line.amount_residual_currency
-                           AS amount_residual_currency"""
+                           AS amount_residual_currency""",
+                    customer=SQL.identifier(customer),
+                    move=SQL.identifier(move),
+                    partner_policy=Partner._field_to_sql(
+                        customer, "dunning_policy_id", query
+                    ),
                 )
             )
         )
@@ -251,17 +270,10 @@ class CreditDunningRun(models.Model):
 
     def _resolve_policies(self, items):
         """Policy of each item: invoice, then customer, then company default."""
-        company = self.company_id
-        partners = self.env["res.partner"].browse(
-            {item["partner_id"] for item in items}
-        ).with_company(company)
-        partner_policy = {
-            partner.id: partner.dunning_policy_id.id for partner in partners
-        }
-        default = self.env["credit.dunning.policy"]._get_company_default(company)
+        default = self.env["credit.dunning.policy"]._get_company_default(self.company_id)
         for item in items:
             item["policy_id"] = (
-                item["policy_id"] or partner_policy.get(item["partner_id"]) or default.id
+                item["move_policy_id"] or item["partner_policy_id"] or default.id
             )
         policy_ids = {item["policy_id"] for item in items if item["policy_id"]}
         return self.env["credit.dunning.policy"].browse(policy_ids)
@@ -320,6 +332,7 @@ class CreditDunningRun(models.Model):
                 letters_vals.append(
                     self._prepare_letter_vals(partner_id, partner_items, reached)
                 )
+
         self._create_letters(letters_vals)
 
     def _prepare_letter_vals(self, partner_id, items, reached):
@@ -349,6 +362,7 @@ class CreditDunningRun(models.Model):
             )
         return {
             "partner_id": partner_id,
+            "user_id": items[0]["user_id"],
             "level_id": level.key,
             "amount_due": amount_due,
             "amount_overdue": amount_overdue,
@@ -385,7 +399,7 @@ class CreditDunningRun(models.Model):
                     "date": self.date,
                     "partner_id": partner.id,
                     "contact_id": contacts[partner.id].id,
-                    "user_id": partner.user_id.id or self.env.uid,
+                    "user_id": vals.get("user_id") or self.env.uid,
                     "level_id": level.id,
                     "amount_due": vals["amount_due"],
                     "amount_overdue": vals["amount_overdue"],
@@ -399,7 +413,11 @@ class CreditDunningRun(models.Model):
             with self.env.cr.savepoint():
                 letters = (
                     self.env["credit.dunning.letter"]
-                    .with_context(tracking_disable=True)
+                    .with_context(
+                        tracking_disable=True,
+                        mail_create_nolog=True,
+                        mail_create_nosubscribe=True,
+                    )
                     .create(vals_list)
                 )
                 line_vals_list = []
@@ -407,8 +425,9 @@ class CreditDunningRun(models.Model):
                     for line_vals in vals["line_vals"]:
                         line_vals["letter_id"] = letter.id
                         line_vals_list.append(line_vals)
-                self.env["credit.dunning.letter.line"].create(line_vals_list)
+                lines = self.env["credit.dunning.letter.line"].create(line_vals_list)
                 self.env.flush_all()
+                lines.filtered("level_id").move_line_id._refresh_dunning_level()
         except pg_errors.UniqueViolation:
             raise UserError(
                 _(

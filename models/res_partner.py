@@ -123,12 +123,13 @@ class ResPartner(models.Model):
         """Addressee of each commercial partner's letters: its first invoice
         address that has an email, else the partner itself (one search)."""
         contacts = {partner.id: partner for partner in self}
-        invoice_contacts = self.search(
+        invoice_contacts = self.search_fetch(
             [
                 ("parent_id", "in", self.ids),
                 ("type", "=", "invoice"),
                 ("email", "!=", False),
             ],
+            ["parent_id"],
             order="id desc",
         )
         for contact in invoice_contacts:
