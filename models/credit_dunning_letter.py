@@ -168,9 +168,12 @@ class CreditDunningLetter(models.Model):
         no_email.write({"email_fallback": True, "send_letter": True})
         email_letters -= no_email
         email_letters._queue_emails()
-        self.filtered("create_activity")._schedule_calls()
         sent = self.filtered(lambda letter: letter.state == "to_send")
-        sent.write({"state": "sent", "sent_date": today})
+        sent.filtered("create_activity")._schedule_calls()
+        # The sending is logged below on the customer and the invoices, in batch.
+        sent.with_context(tracking_disable=True).write(
+            {"state": "sent", "sent_date": today}
+        )
         sent._log_sending()
 
     def _queue_emails(self):
