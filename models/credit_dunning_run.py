@@ -33,7 +33,7 @@ class CreditDunningRun(models.Model):
         "res.users", string="Run By", default=lambda self: self.env.user, readonly=True
     )
     state = fields.Selection(
-        [("draft", "Draft"), ("computed", "To Send"), ("done", "Done")],
+        [("draft", "Draft"), ("computed", "Computed"), ("done", "Done")],
         default="draft",
         required=True,
         tracking=True,
@@ -114,8 +114,13 @@ class CreditDunningRun(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "l10n_fr_credit_collection.action_credit_dunning_letter"
         )
-        action["domain"] = [("run_id", "in", self.ids)]
-        action["context"] = {"search_default_group_state": 1}
+        letters = self.letter_ids
+        if len(letters) == 1:
+            action.update(
+                {"view_mode": "form", "views": [(False, "form")], "res_id": letters.id}
+            )
+        else:
+            action["domain"] = [("run_id", "in", self.ids)]
         return action
 
     def _update_state(self):

@@ -5,3 +5,4 @@ from . import test_dunning_hold
 from . import test_dunning_access
 from . import test_dunning_concurrency
 from . import test_reports
+from . import test_tour

@@ -44,8 +44,13 @@ class TestLetterReport(CreditCollectionCommon):
 
     def test_letter_speaks_french_to_french_customers(self):
         self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["l10n_fr_credit_collection"], ["fr_FR"], overwrite=True
+        )
         self.customer.lang = "fr_FR"
         self.make_invoice(due=date(2026, 3, 1))
         letter = self.run_dunning(date(2026, 3, 25)).letter_ids
         html = self._html(letter)
         self.assertIn("Reste dû", html)
+        self.assertIn("Madame, Monsieur,", html)
+        self.assertNotIn("Balance Due", html)
