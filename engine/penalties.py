@@ -205,3 +205,33 @@ def indemnity(amount, debtor_is_professional, any_installment_late, payment_forb
     if debtor_is_professional and any_installment_late and not payment_forbidden:
         return round_cents(amount)
     return Decimal("0.00")
+
+
+def exclude_periods(segments, periods, day_count=ACTUAL_365):
+    """The parts of ``segments`` outside ``periods`` (``(date_from, date_to)`` pairs
+    already invoiced or waived), each part re-rounded at its own base and rate."""
+    result = []
+    for seg in segments:
+        pieces = [(seg.date_from, seg.date_to)]
+        for start, end in periods:
+            next_pieces = []
+            for piece_start, piece_end in pieces:
+                if end < piece_start or start > piece_end:
+                    next_pieces.append((piece_start, piece_end))
+                    continue
+                if piece_start < start:
+                    next_pieces.append((piece_start, start - timedelta(days=1)))
+                if end < piece_end:
+                    next_pieces.append((end + timedelta(days=1), piece_end))
+            pieces = next_pieces
+        for piece_start, piece_end in pieces:
+            days = (piece_end - piece_start).days + 1
+            amount = round_cents(
+                seg.base * seg.rate / Decimal(100) * days
+                / year_basis(piece_start, day_count)
+            )
+            result.append(
+                Segment(piece_start, piece_end, days, seg.base, seg.rate, amount,
+                        seg.floor_applied)
+            )
+    return result
