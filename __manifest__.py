@@ -20,6 +20,8 @@
         "data/ir_sequence_data.xml",
         "data/mail_template_data.xml",
         "data/credit_dunning_policy_data.xml",
+        "data/credit_reference_rate_data.xml",
+        "data/credit_penalty_data.xml",
         "data/ir_cron_data.xml",
         # Views
         "views/credit_dunning_level_views.xml",
@@ -29,10 +31,15 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/credit_reference_rate_views.xml",
+        "views/credit_penalty_rule_views.xml",
+        "views/credit_penalty_line_views.xml",
         # Wizards
         "wizards/credit_dunning_hold_wizard_views.xml",
+        "wizards/credit_penalty_wizard_views.xml",
         # Reports
         "reports/report_dunning_letter.xml",
+        "reports/report_penalty_statement.xml",
         # Menus
         "views/menus.xml",
     ],

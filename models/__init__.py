@@ -11,3 +11,8 @@ from . import account_move_line
 from . import mail_mail
 from . import ir_actions_report
 from . import credit_collection_demo
+from . import credit_reference_rate
+from . import credit_penalty_rule
+from . import credit_penalty_line
+from . import account_move_penalty
+from . import credit_penalty_statement

@@ -290,17 +290,23 @@ class CreditDunningLetter(models.Model):
         """Plain data of the letter, shared by the PDF and the email body."""
         self.ensure_one()
         lines = self.line_ids.sorted(lambda line: (line.date_maturity or line.document_date or fields.Date.today(), line.id))
+        show_penalties = self.company_id.dunning_show_penalties
         totals = {}
         for line in lines:
             total = totals.setdefault(
-                line.currency_id, {"currency": line.currency_id, "due": 0.0, "overdue": 0.0}
+                line.currency_id,
+                {"currency": line.currency_id, "due": 0.0, "overdue": 0.0,
+                 "penalties": 0.0},
             )
             total["due"] += line.amount_residual_currency
             if line.days_late > 0:
                 total["overdue"] += line.amount_residual_currency
+            if show_penalties:
+                total["penalties"] += line.penalty_amount
         return {
             "letter": self,
             "lines": lines,
+            "show_penalties": show_penalties,
             "totals": list(totals.values()),
             "deadline": fields.Date.add(self.date, days=self.level_id.payment_deadline_days),
         }

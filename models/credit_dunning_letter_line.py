@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CreditDunningLetterLine(models.Model):
@@ -43,6 +43,45 @@ class CreditDunningLetterLine(models.Model):
         help="Set when this letter is the one that took the item to this level; "
         "empty for items only listed to justify the balance.",
     )
+
+    penalty_amount = fields.Monetary(
+        string="Penalties",
+        currency_field="currency_id",
+        compute="_compute_penalty_amount",
+        help="Late-payment penalties of the installment accrued up to the letter's "
+        "date, and the invoice's recovery indemnity on its first installment.",
+    )
+
+    @api.depends("letter_id.date", "move_line_id")
+    def _compute_penalty_amount(self):
+        penalties = self.env["credit.penalty.line"].search_fetch(
+            [
+                ("move_id", "in", self.move_line_id.move_id.ids),
+                ("state", "!=", "waived"),
+            ],
+            ["move_id", "move_line_id", "kind", "date_to", "amount", "currency_id"],
+        )
+        indemnity_done = set()
+        for line in self.sorted(lambda line: (line.letter_id.id, line.id)):
+            amount = sum(
+                penalty.amount
+                for penalty in penalties
+                if penalty.kind == "interest"
+                and penalty.move_line_id == line.move_line_id
+                and penalty.date_to <= line.letter_id.date
+                and penalty.currency_id == line.currency_id
+            )
+            key = (line.letter_id.id, line.move_line_id.move_id.id)
+            if key not in indemnity_done:
+                indemnity_done.add(key)
+                amount += sum(
+                    penalty.amount
+                    for penalty in penalties
+                    if penalty.kind == "indemnity"
+                    and penalty.move_id == line.move_line_id.move_id
+                    and penalty.currency_id == line.currency_id
+                )
+            line.penalty_amount = amount
 
     def init(self):
         # An item reaches a given level once. A partial unique index rather than an

@@ -433,6 +433,8 @@ class CreditDunningRun(models.Model):
                 lines = self.env["credit.dunning.letter.line"].create(line_vals_list)
                 self.env.flush_all()
                 lines.filtered("level_id").move_line_id._refresh_dunning_level()
+                if self.company_id.dunning_show_penalties:
+                    self._compute_letter_penalties(lines)
         except pg_errors.UniqueViolation:
             raise UserError(
                 _(
@@ -443,6 +445,15 @@ class CreditDunningRun(models.Model):
                 )
             ) from None
         return letters
+
+    def _compute_letter_penalties(self, lines):
+        """Refresh the penalties of the listed late invoices as of the run date, so
+        that the letters show them (company option)."""
+        invoices = lines.filtered(
+            lambda line: line.kind == "invoice" and line.days_late > 0
+        ).move_line_id.move_id.filtered(lambda move: move.move_type == "out_invoice")
+        if invoices:
+            invoices.compute_late_penalties(self.date)
 
     # ------------------------------------------------------------------ cron
 

@@ -8,3 +8,12 @@ class ResConfigSettings(models.TransientModel):
     dunning_tolerance = fields.Monetary(
         related="company_id.dunning_tolerance", readonly=False
     )
+    dunning_show_penalties = fields.Boolean(
+        related="company_id.dunning_show_penalties", readonly=False
+    )
+    penalty_interest_account_id = fields.Many2one(
+        related="company_id.penalty_interest_account_id", readonly=False
+    )
+    penalty_indemnity_account_id = fields.Many2one(
+        related="company_id.penalty_indemnity_account_id", readonly=False
+    )

@@ -21,6 +21,17 @@ class ResPartner(models.Model):
         help="A professional owes late-payment penalties and the 40 EUR recovery "
         "indemnity; a consumer owes legal interest from the formal notice.",
     )
+    penalty_rule_id = fields.Many2one(
+        "credit.penalty.rule",
+        string="Penalty Rule",
+        company_dependent=True,
+        help="Overrides the company's default penalty rule for this customer.",
+    )
+    collective_procedure = fields.Boolean(
+        string="Collective Proceedings",
+        help="A safeguard, receivership or liquidation judgment forbids this customer "
+        "to pay its earlier debts: no recovery indemnity is claimed.",
+    )
     dunning_letter_ids = fields.One2many(
         "credit.dunning.letter", "partner_id", string="Dunning Letters"
     )
@@ -49,7 +60,11 @@ class ResPartner(models.Model):
 
     @api.model
     def _commercial_fields(self):
-        return super()._commercial_fields() + ["dunning_excluded", "debtor_type"]
+        return super()._commercial_fields() + [
+            "dunning_excluded",
+            "debtor_type",
+            "collective_procedure",
+        ]
 
     def _compute_dunning_summary(self):
         commercial = self.commercial_partner_id
@@ -135,6 +150,35 @@ class ResPartner(models.Model):
         for contact in invoice_contacts:
             contacts[contact.parent_id.id] = contact
         return contacts
+
+    def _get_penalty_open_invoices(self, as_of):
+        """Posted customer invoices of the customer still open and past due."""
+        return self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("invoice_date_due", "<", as_of),
+            ]
+        )
+
+    def _penalty_statement_xlsx(self, as_of):
+        self.ensure_one()
+        return self.env[
+            "report.l10n_fr_credit_collection.report_penalty_statement"
+        ]._get_statement_xlsx(self, as_of)
+
+    def action_penalty_statement(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Penalty Statement"),
+            "res_model": "credit.penalty.statement.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "res.partner", "active_id": self.id},
+        }
 
     def action_view_dunning_letters(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

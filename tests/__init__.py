@@ -5,4 +5,6 @@ from . import test_dunning_hold
 from . import test_dunning_access
 from . import test_dunning_concurrency
 from . import test_reports
+from . import test_penalty_lines
+from . import test_penalty_reports
 from . import test_tour

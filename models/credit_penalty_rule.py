@@ -1,0 +1,189 @@
+from datetime import date
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine.penalties import (
+    B2B_CONTRACTUAL,
+    B2B_LEGAL,
+    B2C_LEGAL,
+    MissingRate,
+    Regime,
+    contractual_floor,
+    half_year_label,
+    to_decimal,
+)
+
+
+class CreditPenaltyRule(models.Model):
+    """How late-payment penalties are claimed from a customer."""
+
+    _name = "credit.penalty.rule"
+    _description = "Penalty Rule"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    is_default = fields.Boolean(string="Default Rule")
+    regime = fields.Selection(
+        [
+            (B2B_LEGAL, "Professional: ECB rate + 10 points"),
+            (B2B_CONTRACTUAL, "Professional: contractual rate"),
+            (B2C_LEGAL, "Consumer: legal interest rate after formal notice"),
+        ],
+        required=True,
+        default=B2B_LEGAL,
+    )
+    contractual_rate = fields.Float(string="Contractual Rate (%)", digits=(16, 4))
+    indemnity_enabled = fields.Boolean(
+        string="Recovery Indemnity",
+        default=True,
+        help="Claim the fixed recovery indemnity once per invoice paid late, from "
+        "professional debtors only.",
+    )
+    indemnity_amount = fields.Monetary(
+        string="Indemnity Amount", default=40.0, currency_field="currency_id"
+    )
+    min_days_late = fields.Integer(
+        string="Minimum Delay (days)",
+        help="No penalty is claimed for an installment paid less late than this.",
+    )
+    min_amount = fields.Monetary(
+        string="Minimum Amount per Line", currency_field="currency_id"
+    )
+    day_count = fields.Selection(
+        [("actual_365", "Actual days / 365"), ("actual_actual", "Actual days / actual")],
+        required=True,
+        default="actual_365",
+    )
+    floor_warning = fields.Html(compute="_compute_floor_warning")
+
+    _sql_constraints = [
+        (
+            "default_unique",
+            "EXCLUDE (company_id WITH =) WHERE (is_default AND active)",
+            "A company has only one default penalty rule.",
+        ),
+    ]
+
+    @api.constrains("regime", "contractual_rate")
+    def _check_contractual_rate(self):
+        for rule in self:
+            if rule.regime == B2B_CONTRACTUAL and not rule.contractual_rate:
+                raise ValidationError(
+                    _(
+                        "The penalty rule %(rule)s uses a contractual rate but has "
+                        "none. Enter the rate of your terms of sale.",
+                        rule=rule.name,
+                    )
+                )
+            if not 0 <= rule.contractual_rate <= 100:
+                raise ValidationError(
+                    _(
+                        "The contractual rate of %(rule)s is %(rate)s %%: it must be "
+                        "between 0 and 100 %%.",
+                        rule=rule.name,
+                        rate=rule.contractual_rate,
+                    )
+                )
+
+    @api.depends("regime", "contractual_rate")
+    def _compute_floor_warning(self):
+        table = self.env["credit.reference.rate"]._get_rate_table()
+        today = fields.Date.context_today(self)
+        half_years = [date(year, month, 1) for year in range(2015, today.year + 1)
+                      for month in (1, 7) if date(year, month, 1) <= today]
+        for rule in self:
+            rule.floor_warning = False
+            if rule.regime != B2B_CONTRACTUAL or not rule.contractual_rate:
+                continue
+            below = []
+            for start in half_years[-4:]:
+                try:
+                    floor = contractual_floor(table, start)
+                except MissingRate:
+                    continue
+                if to_decimal(rule.contractual_rate) < floor:
+                    below.append(
+                        _("%(half_year)s: floor %(floor)s %%",
+                          half_year=half_year_label(start), floor=floor)
+                    )
+            if below:
+                rule.floor_warning = Markup("%s<ul>%s</ul>") % (
+                    _(
+                        "The contractual rate is below the legal floor (3 times the "
+                        "legal interest rate, art. L441-10 C. com.) in these "
+                        "half-years: the floor applies instead."
+                    ),
+                    Markup().join(Markup("<li>%s</li>") % line for line in below),
+                )
+
+    def _engine_regime(self, debtor_type, uplift_from=None):
+        """The engine regime of this rule for a debtor: consumers always owe the
+        legal interest rate (a B2B regime never applies to them)."""
+        self.ensure_one()
+        regime = B2C_LEGAL if debtor_type == "consumer" else self.regime
+        return Regime(
+            regime,
+            contractual_rate=to_decimal(self.contractual_rate)
+            if regime == B2B_CONTRACTUAL
+            else None,
+            judgment_uplift_from=uplift_from if regime == B2C_LEGAL else None,
+        )
+
+    @api.model
+    def _get_company_default(self, company):
+        rule = self.search(
+            [("company_id", "=", company.id), ("is_default", "=", True)], limit=1
+        )
+        return rule or self._get_builtin_default(company)
+
+    @api.model
+    def _get_builtin_default(self, company):
+        """The law's defaults when the company configured no rule: ECB + 10 points and
+        the 40 EUR indemnity (a new record, never saved)."""
+        return self.new({"name": _("Legal default"), "company_id": company.id})
+
+    def _get_invoice_mention(self, debtor_type):
+        """Payment mentions of art. L441-9 C. com. for an invoice PDF."""
+        self.ensure_one()
+        if debtor_type == "consumer":
+            return _(
+                "In case of late payment, interest at the legal interest rate is due "
+                "from the day after receipt of a formal notice (art. 1231-6 and "
+                "1344-1 of the Civil Code). No discount for early payment."
+            )
+        if self.regime == B2B_CONTRACTUAL:
+            rate_text = _(
+                "%(rate)s %% per year, and never less than three times the legal "
+                "interest rate",
+                rate=self.contractual_rate,
+            )
+        else:
+            rate_text = _(
+                "the rate applied by the European Central Bank to its most recent "
+                "refinancing operation, increased by 10 percentage points"
+            )
+        mention = _(
+            "In case of late payment, penalties are due from the day after the due "
+            "date, without any reminder, at %(rate)s (art. L441-10 of the Commercial "
+            "Code).",
+            rate=rate_text,
+        )
+        if self.indemnity_enabled:
+            mention += " " + _(
+                "Any professional customer paying late also owes a fixed recovery "
+                "indemnity of %(amount)s (art. D441-5 of the Commercial Code).",
+                amount=self.currency_id.format(self.indemnity_amount)
+                if self.currency_id
+                else self.indemnity_amount,
+            )
+        return mention + " " + _("No discount for early payment.")

@@ -1,0 +1,58 @@
+import base64
+
+from odoo import _, fields, models
+
+
+class CreditPenaltyStatementWizard(models.TransientModel):
+    _name = "credit.penalty.statement.wizard"
+    _description = "Penalty Statement"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True)
+    date = fields.Date(string="As of", required=True, default=fields.Date.context_today)
+    recompute = fields.Boolean(
+        string="Update Penalties First",
+        default=True,
+        help="Refresh the draft penalty lines of the customer's open late invoices as "
+        "of this date before printing.",
+    )
+    xlsx_file = fields.Binary(readonly=True, attachment=False)
+    xlsx_name = fields.Char()
+
+    def default_get(self, fields_list):
+        vals = super().default_get(fields_list)
+        if self.env.context.get("active_model") == "res.partner":
+            vals["partner_id"] = self.env.context.get("active_id")
+        return vals
+
+    def _prepare(self):
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        if self.recompute:
+            invoices = partner._get_penalty_open_invoices(self.date)
+            if invoices:
+                invoices.compute_late_penalties(self.date)
+        return partner
+
+    def action_print_pdf(self):
+        partner = self._prepare()
+        return self.env.ref(
+            "l10n_fr_credit_collection.action_report_penalty_statement"
+        ).report_action(partner, data={"as_of": fields.Date.to_string(self.date)},
+                        config=False)
+
+    def action_export_xlsx(self):
+        partner = self._prepare()
+        content = partner._penalty_statement_xlsx(self.date)
+        self.write(
+            {
+                "xlsx_file": base64.b64encode(content),
+                "xlsx_name": _("Penalty statement %(customer)s %(date)s.xlsx",
+                               customer=partner.name, date=self.date),
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self._name}/{self.id}/xlsx_file/{self.xlsx_name}"
+            "?download=true",
+            "target": "self",
+        }
