@@ -1,3 +1,4 @@
+from . import credit_bulk_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner

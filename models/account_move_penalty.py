@@ -67,8 +67,8 @@ class AccountMove(models.Model):
         vals_list = self._prepare_penalty_lines(as_of)
         Line = self.env["credit.penalty.line"]
         Line.search([("move_id", "in", self.ids), ("state", "=", "draft")]).unlink()
-        Line.create(vals_list)
-        return Line.search([("move_id", "in", self.ids), ("state", "=", "draft")])
+        self.invalidate_recordset(["penalty_line_ids"])
+        return Line._bulk_create(vals_list)
 
     def action_compute_late_penalties(self):
         invoices = self.filtered(
@@ -286,6 +286,7 @@ class AccountMove(models.Model):
                         "move_id": self.id,
                         "partner_id": partner.id,
                         "kind": "indemnity",
+                        "state": "draft",
                         "amount": float(amount),
                         "currency_id": rule.currency_id.id
                         or self.company_id.currency_id.id,
@@ -300,6 +301,7 @@ class AccountMove(models.Model):
             "move_line_id": installment.id,
             "partner_id": self.commercial_partner_id.id,
             "kind": "interest",
+            "state": "draft",
             "date_from": segment.date_from,
             "date_to": segment.date_to,
             "days": segment.days,

@@ -15,7 +15,7 @@ class CreditDunningLetter(models.Model):
 
     _name = "credit.dunning.letter"
     _description = "Dunning Letter"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "credit.bulk.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 

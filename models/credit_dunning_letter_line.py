@@ -5,6 +5,7 @@ class CreditDunningLetterLine(models.Model):
     """One open receivable item as a letter showed it (a snapshot)."""
 
     _name = "credit.dunning.letter.line"
+    _inherit = ["credit.bulk.mixin"]
     _description = "Dunning Letter Item"
     _order = "letter_id, date_maturity, id"
 

@@ -383,7 +383,7 @@ class CreditDunningRun(models.Model):
         return "payment" if item["amount_residual"] < 0 else "invoice"
 
     def _create_letters(self, letters_vals):
-        """Create the letters and their items with two batched inserts."""
+        """Create the letters and their items with two inserts, whatever their number."""
         if not letters_vals:
             return self.env["credit.dunning.letter"]
         partners = self.env["res.partner"].browse([v["partner_id"] for v in letters_vals])
@@ -391,50 +391,47 @@ class CreditDunningRun(models.Model):
         levels = self.env["credit.dunning.level"].browse(
             {v["level_id"] for v in letters_vals}
         )
-        levels.fetch(["send_email", "send_letter", "create_activity"])
+        levels.fetch(["policy_id", "send_email", "send_letter", "create_activity"])
         vals_list = []
         for index, vals in enumerate(letters_vals, start=1):
-            partner = self.env["res.partner"].browse(vals["partner_id"])
-            level = self.env["credit.dunning.level"].browse(vals["level_id"])
+            level = levels.browse(vals["level_id"])
             vals_list.append(
                 {
                     "name": f"{self.name}/{index:04d}",
                     "run_id": self.id,
                     "company_id": self.company_id.id,
                     "date": self.date,
-                    "partner_id": partner.id,
-                    "contact_id": contacts[partner.id].id,
+                    "partner_id": vals["partner_id"],
+                    "contact_id": contacts[vals["partner_id"]].id,
                     "user_id": vals.get("user_id") or self.env.uid,
                     "level_id": level.id,
+                    "policy_id": level.policy_id.id,
                     "amount_due": vals["amount_due"],
                     "amount_overdue": vals["amount_overdue"],
                     "send_email": level.send_email,
                     "send_letter": level.send_letter,
                     "create_activity": level.create_activity,
+                    "email_fallback": False,
                     "state": "to_send",
                 }
             )
         try:
             with self.env.cr.savepoint():
-                letters = (
-                    self.env["credit.dunning.letter"]
-                    .with_context(
-                        tracking_disable=True,
-                        mail_create_nolog=True,
-                        mail_create_nosubscribe=True,
-                    )
-                    .create(vals_list)
-                )
+                letters = self.env["credit.dunning.letter"]._bulk_create(vals_list)
                 line_vals_list = []
                 for letter, vals in zip(letters, letters_vals, strict=True):
                     for line_vals in vals["line_vals"]:
-                        line_vals["letter_id"] = letter.id
-                        line_vals_list.append(line_vals)
-                lines = self.env["credit.dunning.letter.line"].create(line_vals_list)
-                self.env.flush_all()
-                lines.filtered("level_id").move_line_id._refresh_dunning_level()
-                if self.company_id.dunning_show_penalties:
-                    self._compute_letter_penalties(lines)
+                        line_vals_list.append(
+                            {
+                                **line_vals,
+                                "letter_id": letter.id,
+                                "letter_state": "to_send",
+                                "company_id": self.company_id.id,
+                            }
+                        )
+                lines = self.env["credit.dunning.letter.line"]._bulk_create(
+                    line_vals_list
+                )
         except pg_errors.UniqueViolation:
             raise UserError(
                 _(
@@ -444,6 +441,10 @@ class CreditDunningRun(models.Model):
                     company=self.company_id.name,
                 )
             ) from None
+        self.invalidate_recordset(["letter_ids"])
+        lines.filtered("level_id").move_line_id._refresh_dunning_level()
+        if self.company_id.dunning_show_penalties:
+            self._compute_letter_penalties(lines)
         return letters
 
     def _compute_letter_penalties(self, lines):

@@ -4,12 +4,14 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import formatLang
 
 
 class CreditPenaltyLine(models.Model):
     """One computed line of late-payment interest or of recovery indemnity."""
 
     _name = "credit.penalty.line"
+    _inherit = ["credit.bulk.mixin"]
     _description = "Penalty Line"
     _order = "move_id, move_line_id, kind desc, date_from, id"
     _check_company_auto = True
@@ -192,7 +194,7 @@ class CreditPenaltyLine(models.Model):
                 date_to=self.date_to,
                 days=self.days,
                 base=self.currency_id.format(self.base_amount),
-                rate=self.rate,
+                rate=formatLang(self.env, self.rate, digits=2),
             )
         else:
             product = self.env.ref("l10n_fr_credit_collection.product_penalty_indemnity")

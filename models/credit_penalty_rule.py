@@ -4,6 +4,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.misc import formatLang
 
 from ..engine.penalties import (
     B2B_CONTRACTUAL,
@@ -114,7 +115,8 @@ class CreditPenaltyRule(models.Model):
                 if to_decimal(rule.contractual_rate) < floor:
                     below.append(
                         _("%(half_year)s: floor %(floor)s %%",
-                          half_year=half_year_label(start), floor=floor)
+                          half_year=half_year_label(start),
+                          floor=formatLang(self.env, float(floor), digits=2))
                     )
             if below:
                 rule.floor_warning = Markup("%s<ul>%s</ul>") % (
@@ -165,7 +167,7 @@ class CreditPenaltyRule(models.Model):
             rate_text = _(
                 "%(rate)s %% per year, and never less than three times the legal "
                 "interest rate",
-                rate=self.contractual_rate,
+                rate=formatLang(self.env, self.contractual_rate, digits=2),
             )
         else:
             rate_text = _(

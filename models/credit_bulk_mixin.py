@@ -1,0 +1,76 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+
+class CreditBulkMixin(models.AbstractModel):
+    """One ``INSERT`` for any number of rows of a simple snapshot table.
+
+    The ORM inserts 100 rows per query; a dunning run or a penalty computation
+    writes tens of thousands of plain rows (letter items, penalty lines) computed
+    by the engine. This inserts them in one statement, whatever their number, with
+    the same access checks as ``create``. Only for models whose fields are plain
+    values given in full by the caller: no computed stored field, no inverse,
+    no x2many, no translated or company-dependent field.
+    """
+
+    _name = "credit.bulk.mixin"
+    _description = "Bulk Insert of Computed Rows"
+
+    @api.model
+    def _bulk_create(self, vals_list):
+        if not vals_list:
+            return self.browse()
+        self.check_access("create")
+        company_ids = {vals.get("company_id") for vals in vals_list} - {None, False}
+        foreign = company_ids - set(self.env.companies.ids)
+        if foreign and not self.env.su:
+            raise AccessError(
+                _("You cannot write %(model)s records of a company you are not "
+                  "working in.", model=self._description)
+            )
+        fnames = sorted({fname for vals in vals_list for fname in vals})
+        fields_ = [self._fields[fname] for fname in fnames]
+        now = fields.Datetime.to_string(self.env.cr.now())
+        uid = self.env.uid
+        columns = [*fnames, "create_uid", "create_date", "write_uid", "write_date"]
+        rows = [
+            SQL(
+                "%s",
+                (
+                    *(
+                        field.convert_to_column(vals.get(field.name), self, vals)
+                        for field in fields_
+                    ),
+                    uid,
+                    now,
+                    uid,
+                    now,
+                ),
+            )
+            for vals in vals_list
+        ]
+        ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                    SQL.identifier(self._table),
+                    SQL(", ").join(SQL.identifier(column) for column in columns),
+                    SQL(", ").join(rows),
+                )
+            )
+        ]
+        records = self.browse(ids)
+        # What the ORM's create does after its inserts: the one2many lists pointing
+        # back at the new rows and the fields that depend on them are out of date.
+        for field in fields_:
+            if field.type != "many2one":
+                continue
+            targets = self.env[field.comodel_name].browse(
+                {vals[field.name] for vals in vals_list if vals.get(field.name)}
+            )
+            for inverse in self.pool.field_inverses[field]:
+                targets.invalidate_recordset([inverse.name])
+        records.modified(fnames, create=True)
+        return records
