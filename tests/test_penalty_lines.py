@@ -146,6 +146,19 @@ class TestPenaltyLines(CreditCollectionCommon):
                 self.cr.savepoint():
             rate.copy()
 
+    def test_invoice_without_due_date(self):
+        invoice = self.make_invoice(amount=1000, due=date(2026, 1, 31))
+        installment = self.term_lines(invoice)
+        self.env.flush_all()
+        self.cr.execute(
+            "UPDATE account_move_line SET date_maturity = NULL WHERE id = %s",
+            [installment.id],
+        )
+        installment.invalidate_recordset(["date_maturity"])
+        with self.assertRaisesMessage(UserError, "has no due date"):
+            invoice.compute_late_penalties(date(2026, 3, 31))
+        self.assertFalse(invoice.penalty_line_ids)
+
     def test_foreign_currency_invoice_in_its_own_currency(self):
         usd = self.setup_other_currency("USD")
         invoice = self.env["account.move"].create({
