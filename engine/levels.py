@@ -73,7 +73,7 @@ def resolve_level(levels, due_date: date, run_date: date, received=()):
 
 
 def highest_level(levels):
-    """The most severe of several levels: formal notice first, then the longest delay."""
+    """The most severe of several levels: formal notice first, then longest delay."""
     if not levels:
         return None
     return max(

@@ -149,7 +149,7 @@ def interest_segments(
     start,
     as_of,
     payments=(),
-    regime=Regime(),
+    regime=None,
     table=None,
     day_count=ACTUAL_365,
 ):
@@ -164,6 +164,7 @@ def interest_segments(
     :param table: the :class:`RateTable`
     :return: list of :class:`Segment`, in date order
     """
+    regime = regime or Regime()
     principal = to_decimal(principal)
     payments = sorted((day, to_decimal(amount)) for day, amount in payments)
     if start is None or as_of < start or principal <= 0:
@@ -171,7 +172,9 @@ def interest_segments(
     segments = []
     points = _cut_points(start, as_of, payments, regime)
     for index, seg_start in enumerate(points):
-        seg_end = points[index + 1] - timedelta(days=1) if index + 1 < len(points) else as_of
+        seg_end = (
+            points[index + 1] - timedelta(days=1) if index + 1 < len(points) else as_of
+        )
         base = principal - sum(
             (amount for day, amount in payments if day < seg_start), Decimal(0)
         )
@@ -227,11 +230,21 @@ def exclude_periods(segments, periods, day_count=ACTUAL_365):
         for piece_start, piece_end in pieces:
             days = (piece_end - piece_start).days + 1
             amount = round_cents(
-                seg.base * seg.rate / Decimal(100) * days
+                seg.base
+                * seg.rate
+                / Decimal(100)
+                * days
                 / year_basis(piece_start, day_count)
             )
             result.append(
-                Segment(piece_start, piece_end, days, seg.base, seg.rate, amount,
-                        seg.floor_applied)
+                Segment(
+                    piece_start,
+                    piece_end,
+                    days,
+                    seg.base,
+                    seg.rate,
+                    amount,
+                    seg.floor_applied,
+                )
             )
     return result

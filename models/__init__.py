@@ -15,5 +15,4 @@ from . import credit_collection_demo
 from . import credit_reference_rate
 from . import credit_penalty_rule
 from . import credit_penalty_line
-from . import account_move_penalty
 from . import credit_penalty_statement

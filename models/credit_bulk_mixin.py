@@ -26,8 +26,11 @@ class CreditBulkMixin(models.AbstractModel):
         foreign = company_ids - set(self.env.companies.ids)
         if foreign and not self.env.su:
             raise AccessError(
-                _("You cannot write %(model)s records of a company you are not "
-                  "working in.", model=self._description)
+                _(
+                    "You cannot write %(model)s records of a company you are not "
+                    "working in.",
+                    model=self._description,
+                )
             )
         fnames = sorted({fname for vals in vals_list for fname in vals})
         fields_ = [self._fields[fname] for fname in fnames]

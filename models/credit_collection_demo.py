@@ -18,14 +18,20 @@ class CreditCollectionDemo(models.AbstractModel):
         ):
             company = self.env.ref("base.main_company")
         admin = self.env.ref("base.user_admin")
-        admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
+        admin.write(
+            {"company_ids": [Command.link(company.id)], "company_id": company.id}
+        )
         env = self.with_company(company).with_context(tracking_disable=True).env
         policy = env["credit.dunning.policy"].search(
             [("company_id", "=", company.id), ("is_default", "=", True)], limit=1
         )
         if not policy:
             env.ref("l10n_fr_credit_collection.credit_dunning_policy_standard").copy(
-                {"company_id": company.id, "is_default": True, "name": "Relances standard"}
+                {
+                    "company_id": company.id,
+                    "is_default": True,
+                    "name": "Relances standard",
+                }
             )
         today = fields.Date.context_today(self)
         france = env.ref("base.fr")
@@ -43,14 +49,42 @@ class CreditCollectionDemo(models.AbstractModel):
                     "debtor_type": debtor_type,
                 }
                 for name, email, street, zip_code, city, siren, debtor_type in (
-                    ("Boulangerie Martin SARL", "compta@boulangerie-martin.example",
-                     "12 rue de la Paix", "75002", "Paris", "512345678", "professional"),
-                    ("Garage Dupont SAS", "factures@garage-dupont.example",
-                     "4 avenue Jean Jaurès", "69007", "Lyon", "498765432", "professional"),
-                    ("Menuiserie Leroy", False,
-                     "8 chemin des Vignes", "33000", "Bordeaux", "443322110", "professional"),
-                    ("Hôtel du Port SA", "comptabilite@hotel-du-port.example",
-                     "1 quai des Belges", "13001", "Marseille", "389012345", "professional"),
+                    (
+                        "Boulangerie Martin SARL",
+                        "compta@boulangerie-martin.example",
+                        "12 rue de la Paix",
+                        "75002",
+                        "Paris",
+                        "512345678",
+                        "professional",
+                    ),
+                    (
+                        "Garage Dupont SAS",
+                        "factures@garage-dupont.example",
+                        "4 avenue Jean Jaurès",
+                        "69007",
+                        "Lyon",
+                        "498765432",
+                        "professional",
+                    ),
+                    (
+                        "Menuiserie Leroy",
+                        False,
+                        "8 chemin des Vignes",
+                        "33000",
+                        "Bordeaux",
+                        "443322110",
+                        "professional",
+                    ),
+                    (
+                        "Hôtel du Port SA",
+                        "comptabilite@hotel-du-port.example",
+                        "1 quai des Belges",
+                        "13001",
+                        "Marseille",
+                        "389012345",
+                        "professional",
+                    ),
                 )
             ]
         )
@@ -72,8 +106,12 @@ class CreditCollectionDemo(models.AbstractModel):
             {
                 "name": "50 % à 30 jours, solde à 60 jours",
                 "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
-                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 60}),
+                    Command.create(
+                        {"value": "percent", "value_amount": 50, "nb_days": 30}
+                    ),
+                    Command.create(
+                        {"value": "percent", "value_amount": 50, "nb_days": 60}
+                    ),
                 ],
             }
         )
@@ -88,7 +126,11 @@ class CreditCollectionDemo(models.AbstractModel):
                     "invoice_payment_term_id": term.id,
                     "invoice_line_ids": [
                         Command.create(
-                            {"product_id": product.id, "quantity": 1, "price_unit": amount}
+                            {
+                                "product_id": product.id,
+                                "quantity": 1,
+                                "price_unit": amount,
+                            }
                         )
                     ],
                 }
@@ -110,5 +152,7 @@ class CreditCollectionDemo(models.AbstractModel):
         moves[6]._set_dunning_hold("dispute", "Livraison contestée par le client")
         env["account.payment.register"].with_context(
             active_model="account.move", active_ids=moves[2].ids
-        ).create({"amount": 1800, "payment_date": today - relativedelta(days=10)})._create_payments()
+        ).create(
+            {"amount": 1800, "payment_date": today - relativedelta(days=10)}
+        )._create_payments()
         return True

@@ -21,13 +21,19 @@ class CreditDunningLetter(models.Model):
 
     name = fields.Char(required=True, readonly=True, copy=False)
     run_id = fields.Many2one(
-        "credit.dunning.run", required=True, index=True, ondelete="cascade",
+        "credit.dunning.run",
+        required=True,
+        index=True,
+        ondelete="cascade",
         check_company=True,
     )
     company_id = fields.Many2one("res.company", required=True, index=True)
     date = fields.Date(required=True, index=True)
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True,
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
         check_company=True,
     )
     contact_id = fields.Many2one(
@@ -36,7 +42,8 @@ class CreditDunningLetter(models.Model):
         help="Invoice address of the customer, or the customer itself.",
     )
     user_id = fields.Many2one(
-        "res.users", string="Responsible",
+        "res.users",
+        string="Responsible",
         help="Salesperson of the customer, or the user who ran the dunning.",
     )
     level_id = fields.Many2one(
@@ -134,13 +141,15 @@ class CreditDunningLetter(models.Model):
     def action_retry(self):
         """Send again the letters whose sending failed."""
         letters = self.filtered(lambda letter: letter.state == "error")
-        letters.write({"state": "to_send", "error_message": False, "email_state": False})
+        letters.write(
+            {"state": "to_send", "error_message": False, "email_state": False}
+        )
         return letters.action_send()
 
     def action_cancel(self):
-        self.filtered(lambda letter: letter.state in ("draft", "to_send", "error")).write(
-            {"state": "cancelled"}
-        )
+        self.filtered(
+            lambda letter: letter.state in ("draft", "to_send", "error")
+        ).write({"state": "cancelled"})
         return True
 
     def action_draft(self):
@@ -224,7 +233,10 @@ class CreditDunningLetter(models.Model):
                     "activity_type_id": level.activity_type_id.id
                     or self.env.ref("mail.mail_activity_data_call").id,
                     "summary": level.activity_summary
-                    or _("Call about the overdue invoices (%(letter)s)", letter=letter.name),
+                    or _(
+                        "Call about the overdue invoices (%(letter)s)",
+                        letter=letter.name,
+                    ),
                     "user_id": letter.user_id.id or self.env.uid,
                     "date_deadline": letter.date,
                 }
@@ -289,14 +301,23 @@ class CreditDunningLetter(models.Model):
     def _get_letter_data(self):
         """Plain data of the letter, shared by the PDF and the email body."""
         self.ensure_one()
-        lines = self.line_ids.sorted(lambda line: (line.date_maturity or line.document_date or fields.Date.today(), line.id))
+        lines = self.line_ids.sorted(
+            lambda line: (
+                line.date_maturity or line.document_date or fields.Date.today(),
+                line.id,
+            )
+        )
         show_penalties = self.company_id.dunning_show_penalties
         totals = {}
         for line in lines:
             total = totals.setdefault(
                 line.currency_id,
-                {"currency": line.currency_id, "due": 0.0, "overdue": 0.0,
-                 "penalties": 0.0},
+                {
+                    "currency": line.currency_id,
+                    "due": 0.0,
+                    "overdue": 0.0,
+                    "penalties": 0.0,
+                },
             )
             total["due"] += line.amount_residual_currency
             if line.days_late > 0:
@@ -308,5 +329,7 @@ class CreditDunningLetter(models.Model):
             "lines": lines,
             "show_penalties": show_penalties,
             "totals": list(totals.values()),
-            "deadline": fields.Date.add(self.date, days=self.level_id.payment_deadline_days),
+            "deadline": fields.Date.add(
+                self.date, days=self.level_id.payment_deadline_days
+            ),
         }

@@ -15,7 +15,10 @@ class CreditDunningLetterLine(models.Model):
     letter_state = fields.Selection(related="letter_id.state", store=True)
     company_id = fields.Many2one(related="letter_id.company_id", store=True)
     move_line_id = fields.Many2one(
-        "account.move.line", string="Journal Item", required=True, index=True,
+        "account.move.line",
+        string="Journal Item",
+        required=True,
+        index=True,
         ondelete="cascade",
     )
     move_id = fields.Many2one(related="move_line_id.move_id", string="Document")

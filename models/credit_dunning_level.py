@@ -31,9 +31,7 @@ class CreditDunningLevel(models.Model):
             raise_if_not_found=False,
         ),
     )
-    attach_invoices = fields.Boolean(
-        string="Attach Invoices", help="Attach the PDF of each overdue invoice."
-    )
+    attach_invoices = fields.Boolean(help="Attach the PDF of each overdue invoice.")
     is_formal_notice = fields.Boolean(
         string="Formal Notice",
         help="This level is a formal notice (mise en demeure): the letter says so, "

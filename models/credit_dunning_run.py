@@ -23,7 +23,9 @@ class CreditDunningRun(models.Model):
 
     name = fields.Char(required=True, readonly=True, copy=False, default="/")
     date = fields.Date(
-        required=True, default=fields.Date.context_today, tracking=True,
+        required=True,
+        default=fields.Date.context_today,
+        tracking=True,
         help="Delays are counted up to this date.",
     )
     company_id = fields.Many2one(
@@ -70,9 +72,9 @@ class CreditDunningRun(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code(
-                    "credit.dunning.run"
-                ) or "/"
+                vals["name"] = (
+                    self.env["ir.sequence"].next_by_code("credit.dunning.run") or "/"
+                )
         return super().create(vals_list)
 
     # ------------------------------------------------------------------ actions
@@ -220,19 +222,34 @@ class CreditDunningRun(models.Model):
         partner = query.make_alias("account_move_line", "dunning_partner")
         customer = query.make_alias("account_move_line", "dunning_customer")
         query.add_join(
-            "JOIN", move, "account_move",
-            SQL("%s = %s", SQL.identifier(move, "id"),
-                SQL.identifier("account_move_line", "move_id")),
+            "JOIN",
+            move,
+            "account_move",
+            SQL(
+                "%s = %s",
+                SQL.identifier(move, "id"),
+                SQL.identifier("account_move_line", "move_id"),
+            ),
         )
         query.add_join(
-            "JOIN", partner, "res_partner",
-            SQL("%s = %s", SQL.identifier(partner, "id"),
-                SQL.identifier("account_move_line", "partner_id")),
+            "JOIN",
+            partner,
+            "res_partner",
+            SQL(
+                "%s = %s",
+                SQL.identifier(partner, "id"),
+                SQL.identifier("account_move_line", "partner_id"),
+            ),
         )
         query.add_join(
-            "JOIN", customer, "res_partner",
-            SQL("%s = %s", SQL.identifier(customer, "id"),
-                SQL.identifier(partner, "commercial_partner_id")),
+            "JOIN",
+            customer,
+            "res_partner",
+            SQL(
+                "%s = %s",
+                SQL.identifier(customer, "id"),
+                SQL.identifier(partner, "commercial_partner_id"),
+            ),
         )
         return self.env.execute_query_dict(
             query.select(
@@ -275,7 +292,9 @@ class CreditDunningRun(models.Model):
 
     def _resolve_policies(self, items):
         """Policy of each item: invoice, then customer, then company default."""
-        default = self.env["credit.dunning.policy"]._get_company_default(self.company_id)
+        default = self.env["credit.dunning.policy"]._get_company_default(
+            self.company_id
+        )
         for item in items:
             item["policy_id"] = (
                 item["move_policy_id"] or item["partner_policy_id"] or default.id
@@ -383,10 +402,12 @@ class CreditDunningRun(models.Model):
         return "payment" if item["amount_residual"] < 0 else "invoice"
 
     def _create_letters(self, letters_vals):
-        """Create the letters and their items with two inserts, whatever their number."""
+        """Create the letters and their items: two inserts, whatever their number."""
         if not letters_vals:
             return self.env["credit.dunning.letter"]
-        partners = self.env["res.partner"].browse([v["partner_id"] for v in letters_vals])
+        partners = self.env["res.partner"].browse(
+            [v["partner_id"] for v in letters_vals]
+        )
         contacts = partners._get_dunning_contacts()
         levels = self.env["credit.dunning.level"].browse(
             {v["level_id"] for v in letters_vals}

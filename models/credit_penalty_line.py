@@ -18,11 +18,17 @@ class CreditPenaltyLine(models.Model):
 
     company_id = fields.Many2one("res.company", required=True, index=True)
     move_id = fields.Many2one(
-        "account.move", string="Invoice", required=True, index=True,
-        ondelete="cascade", check_company=True,
+        "account.move",
+        string="Invoice",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
     )
     move_line_id = fields.Many2one(
-        "account.move.line", string="Installment", index="btree_not_null",
+        "account.move.line",
+        string="Installment",
+        index="btree_not_null",
         ondelete="cascade",
     )
     partner_id = fields.Many2one(
@@ -50,7 +56,10 @@ class CreditPenaltyLine(models.Model):
     )
     waive_reason = fields.Char(readonly=True)
     penalty_move_id = fields.Many2one(
-        "account.move", string="Penalty Invoice", readonly=True, index="btree_not_null",
+        "account.move",
+        string="Penalty Invoice",
+        readonly=True,
+        index="btree_not_null",
         ondelete="set null",
     )
 
@@ -86,9 +95,9 @@ class CreditPenaltyLine(models.Model):
                     "The penalty line %(line)s is already %(state)s: only lines to "
                     "invoice can be waived.",
                     line=not_draft[0].display_name,
-                    state=dict(
-                        self._fields["state"]._description_selection(self.env)
-                    )[not_draft[0].state],
+                    state=dict(self._fields["state"]._description_selection(self.env))[
+                        not_draft[0].state
+                    ],
                 )
             )
         self.write({"state": "waived", "waive_reason": reason})
@@ -152,9 +161,7 @@ class CreditPenaltyLine(models.Model):
             self._prepare_penalty_invoice_vals(partner, currency, lines, invoice_date)
             for (partner, currency), lines in groups.items()
         ]
-        invoices = (
-            self.env["account.move"].with_company(companies).create(vals_list)
-        )
+        invoices = self.env["account.move"].with_company(companies).create(vals_list)
         for invoice, lines in zip(invoices, groups.values(), strict=True):
             lines.write({"state": "invoiced", "penalty_move_id": invoice.id})
         invoices._attach_penalty_statement(invoice_date)
@@ -186,7 +193,8 @@ class CreditPenaltyLine(models.Model):
             product = self.env.ref("l10n_fr_credit_collection.product_penalty_interest")
             account = company.penalty_interest_account_id
             name = _(
-                "%(product)s\n%(invoice)s: %(date_from)s - %(date_to)s, %(days)s days on "
+                "%(product)s\n%(invoice)s: %(date_from)s - %(date_to)s, %(days)s days "
+                "on "
                 "%(base)s at %(rate)s %%",
                 product=product.name,
                 invoice=self.move_id.name,
@@ -197,10 +205,15 @@ class CreditPenaltyLine(models.Model):
                 rate=formatLang(self.env, self.rate, digits=2),
             )
         else:
-            product = self.env.ref("l10n_fr_credit_collection.product_penalty_indemnity")
+            product = self.env.ref(
+                "l10n_fr_credit_collection.product_penalty_indemnity"
+            )
             account = company.penalty_indemnity_account_id
-            name = _("%(product)s\n%(invoice)s", product=product.name,
-                     invoice=self.move_id.name)
+            name = _(
+                "%(product)s\n%(invoice)s",
+                product=product.name,
+                invoice=self.move_id.name,
+            )
         vals = {
             "product_id": product.id,
             "name": name,

@@ -50,9 +50,7 @@ class CreditPenaltyRule(models.Model):
         help="Claim the fixed recovery indemnity once per invoice paid late, from "
         "professional debtors only.",
     )
-    indemnity_amount = fields.Monetary(
-        string="Indemnity Amount", default=40.0, currency_field="currency_id"
-    )
+    indemnity_amount = fields.Monetary(default=40.0, currency_field="currency_id")
     min_days_late = fields.Integer(
         string="Minimum Delay (days)",
         help="No penalty is claimed for an installment paid less late than this.",
@@ -61,7 +59,10 @@ class CreditPenaltyRule(models.Model):
         string="Minimum Amount per Line", currency_field="currency_id"
     )
     day_count = fields.Selection(
-        [("actual_365", "Actual days / 365"), ("actual_actual", "Actual days / actual")],
+        [
+            ("actual_365", "Actual days / 365"),
+            ("actual_actual", "Actual days / actual"),
+        ],
         required=True,
         default="actual_365",
     )
@@ -100,8 +101,12 @@ class CreditPenaltyRule(models.Model):
     def _compute_floor_warning(self):
         table = self.env["credit.reference.rate"]._get_rate_table()
         today = fields.Date.context_today(self)
-        half_years = [date(year, month, 1) for year in range(2015, today.year + 1)
-                      for month in (1, 7) if date(year, month, 1) <= today]
+        half_years = [
+            date(year, month, 1)
+            for year in range(2015, today.year + 1)
+            for month in (1, 7)
+            if date(year, month, 1) <= today
+        ]
         for rule in self:
             rule.floor_warning = False
             if rule.regime != B2B_CONTRACTUAL or not rule.contractual_rate:
@@ -114,9 +119,11 @@ class CreditPenaltyRule(models.Model):
                     continue
                 if to_decimal(rule.contractual_rate) < floor:
                     below.append(
-                        _("%(half_year)s: floor %(floor)s %%",
-                          half_year=half_year_label(start),
-                          floor=formatLang(self.env, float(floor), digits=2))
+                        _(
+                            "%(half_year)s: floor %(floor)s %%",
+                            half_year=half_year_label(start),
+                            floor=formatLang(self.env, float(floor), digits=2),
+                        )
                     )
             if below:
                 rule.floor_warning = Markup("%s<ul>%s</ul>") % (

@@ -101,7 +101,9 @@ class PenaltyStatementReport(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         data = data or {}
-        as_of = fields.Date.to_date(data.get("as_of")) or fields.Date.context_today(self)
+        as_of = fields.Date.to_date(data.get("as_of")) or fields.Date.context_today(
+            self
+        )
         partners = self.env["res.partner"].browse(docids)
         return {
             "doc_ids": docids,
@@ -127,8 +129,15 @@ class PenaltyStatementReport(models.AbstractModel):
         date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
         rate_format = workbook.add_format({"num_format": "0.00"})
         headers = [
-            _("Invoice"), _("Due Date"), _("From"), _("To"), _("Days"), _("Base"),
-            _("Rate (%)"), _("Amount"), _("Currency"),
+            _("Invoice"),
+            _("Due Date"),
+            _("From"),
+            _("To"),
+            _("Days"),
+            _("Base"),
+            _("Rate (%)"),
+            _("Amount"),
+            _("Currency"),
         ]
         sheet.write(0, 0, _("Penalty statement"), title)
         sheet.write(1, 0, data["partner"].name, bold)
@@ -142,8 +151,10 @@ class PenaltyStatementReport(models.AbstractModel):
                 {"num_format": "#,##0." + "0" * block["currency"].decimal_places}
             )
             money_bold = workbook.add_format(
-                {"bold": True,
-                 "num_format": "#,##0." + "0" * block["currency"].decimal_places}
+                {
+                    "bold": True,
+                    "num_format": "#,##0." + "0" * block["currency"].decimal_places,
+                }
             )
             code = block["currency"].name
             for invoice in block["invoices"]:
@@ -152,15 +163,21 @@ class PenaltyStatementReport(models.AbstractModel):
                         row += 1
                         sheet.write(row, 0, invoice["name"])
                         sheet.write_datetime(
-                            row, 1, fields.Datetime.to_datetime(item["due_date"]),
+                            row,
+                            1,
+                            fields.Datetime.to_datetime(item["due_date"]),
                             date_format,
                         )
                         sheet.write_datetime(
-                            row, 2, fields.Datetime.to_datetime(line["date_from"]),
+                            row,
+                            2,
+                            fields.Datetime.to_datetime(line["date_from"]),
                             date_format,
                         )
                         sheet.write_datetime(
-                            row, 3, fields.Datetime.to_datetime(line["date_to"]),
+                            row,
+                            3,
+                            fields.Datetime.to_datetime(line["date_to"]),
                             date_format,
                         )
                         sheet.write_number(row, 4, line["days"])

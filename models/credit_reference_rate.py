@@ -41,7 +41,9 @@ class CreditReferenceRate(models.Model):
     def _compute_name(self):
         labels = dict(self._fields["kind"]._description_selection(self.env))
         for rate in self:
-            rate.half_year = half_year_label(rate.date_from) if rate.date_from else False
+            rate.half_year = (
+                half_year_label(rate.date_from) if rate.date_from else False
+            )
             rate.name = f"{labels.get(rate.kind, '')} {rate.half_year or ''}".strip()
 
     @api.constrains("date_from", "rate")

@@ -13,7 +13,9 @@ class IrActionsReport(models.Model):
         if not records:
             return {}
         report = self._get_report(report_ref)
-        streams, report_type = self._pre_render_qweb_pdf(report_ref, res_ids=records.ids)
+        streams, report_type = self._pre_render_qweb_pdf(
+            report_ref, res_ids=records.ids
+        )
         result = {}
         for record in records:
             if report_type == "pdf":

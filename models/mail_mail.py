@@ -11,8 +11,15 @@ class MailMail(models.Model):
         "is rendered and attached when the mail queue sends this email.",
     )
 
-    def _send(self, auto_commit=False, raise_exception=False, smtp_session=None,
-              alias_domain_id=False, mail_server=False, post_send_callback=None):
+    def _send(
+        self,
+        auto_commit=False,
+        raise_exception=False,
+        smtp_session=None,
+        alias_domain_id=False,
+        mail_server=False,
+        post_send_callback=None,
+    ):
         self.filtered("credit_letter_pdf_pending")._credit_attach_letter_pdfs()
         return super()._send(
             auto_commit=auto_commit,
@@ -27,16 +34,20 @@ class MailMail(models.Model):
         """Render the PDFs of all the letters of these mails in one batch."""
         if not self:
             return
-        letters = self.env[LETTER_MODEL].browse(
-            [mail.res_id for mail in self if mail.model == LETTER_MODEL]
-        ).exists()
+        letters = (
+            self.env[LETTER_MODEL]
+            .browse([mail.res_id for mail in self if mail.model == LETTER_MODEL])
+            .exists()
+        )
         report = self.env["ir.actions.report"]
         letter_pdfs = report._credit_render_pdfs(
             "l10n_fr_credit_collection.action_report_dunning_letter", letters
         )
-        invoices = letters.filtered("level_id.attach_invoices").line_ids.filtered(
-            lambda line: line.level_id and line.kind == "invoice"
-        ).move_line_id.move_id.filtered(lambda move: move.is_invoice())
+        invoices = (
+            letters.filtered("level_id.attach_invoices")
+            .line_ids.filtered(lambda line: line.level_id and line.kind == "invoice")
+            .move_line_id.move_id.filtered(lambda move: move.is_invoice())
+        )
         invoice_pdfs = report._credit_render_pdfs("account.account_invoices", invoices)
         Attachment = self.env["ir.attachment"].sudo()
         for mail in self:
@@ -46,7 +57,9 @@ class MailMail(models.Model):
                 vals_list.append(letter_pdfs[letter.id])
                 if letter.level_id.attach_invoices:
                     moves = letter.line_ids.filtered("level_id").move_line_id.move_id
-                    vals_list += [invoice_pdfs[m.id] for m in moves if m.id in invoice_pdfs]
+                    vals_list += [
+                        invoice_pdfs[m.id] for m in moves if m.id in invoice_pdfs
+                    ]
             attachments = Attachment.create(
                 [
                     {
@@ -66,8 +79,9 @@ class MailMail(models.Model):
                 }
             )
 
-    def _postprocess_sent_message(self, success_pids, failure_reason=False,
-                                  failure_type=None):
+    def _postprocess_sent_message(
+        self, success_pids, failure_reason=False, failure_type=None
+    ):
         for mail in self.filtered(lambda mail: mail.model == LETTER_MODEL):
             letter = self.env[LETTER_MODEL].browse(mail.res_id).exists()
             if not letter:

@@ -10,7 +10,6 @@ class ResCompany(models.Model):
         "send without review leave at once; the others wait for a user.",
     )
     dunning_tolerance = fields.Monetary(
-        string="Dunning Tolerance",
         currency_field="currency_id",
         help="Open items whose balance is below this amount never trigger a "
         "reminder, and a customer whose open balance is below it gets none.",

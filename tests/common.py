@@ -27,47 +27,80 @@ class CreditCollectionCommon(AccountTestInvoicingCommon):
                 "company_id": cls.company.id,
                 "level_ids": [
                     Command.create(
-                        {"sequence": 10, "name": "Courtesy", "delay_days": -5,
-                         "send_email": True}
+                        {
+                            "sequence": 10,
+                            "name": "Courtesy",
+                            "delay_days": -5,
+                            "send_email": True,
+                        }
                     ),
                     Command.create(
-                        {"sequence": 20, "name": "First", "delay_days": 7,
-                         "send_email": True}
+                        {
+                            "sequence": 20,
+                            "name": "First",
+                            "delay_days": 7,
+                            "send_email": True,
+                        }
                     ),
                     Command.create(
-                        {"sequence": 30, "name": "Second", "delay_days": 20,
-                         "send_email": True, "send_letter": True}
+                        {
+                            "sequence": 30,
+                            "name": "Second",
+                            "delay_days": 20,
+                            "send_email": True,
+                            "send_letter": True,
+                        }
                     ),
                     Command.create(
-                        {"sequence": 40, "name": "Notice", "delay_days": 35,
-                         "send_letter": True, "create_activity": True,
-                         "is_formal_notice": True}
+                        {
+                            "sequence": 40,
+                            "name": "Notice",
+                            "delay_days": 35,
+                            "send_letter": True,
+                            "create_activity": True,
+                            "is_formal_notice": True,
+                        }
                     ),
                 ],
             }
         )
         cls.courtesy, cls.first, cls.second, cls.notice = cls.policy.level_ids
         cls.customer = cls.env["res.partner"].create(
-            {"name": "Boulangerie Martin", "email": "compta@martin.example",
-             "is_company": True}
+            {
+                "name": "Boulangerie Martin",
+                "email": "compta@martin.example",
+                "is_company": True,
+            }
         )
         cls.customer_b = cls.env["res.partner"].create(
-            {"name": "Garage Dupont", "email": "factures@dupont.example",
-             "is_company": True}
+            {
+                "name": "Garage Dupont",
+                "email": "factures@dupont.example",
+                "is_company": True,
+            }
         )
         cls.term_30 = cls.env["account.payment.term"].create(
             {
                 "name": "30 days",
                 "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 100,
-                                    "nb_days": 30})
+                    Command.create(
+                        {"value": "percent", "value_amount": 100, "nb_days": 30}
+                    )
                 ],
             }
         )
 
     @classmethod
-    def make_invoice(cls, partner=None, due=date(2026, 3, 31), amount=1000.0,
-                     move_type="out_invoice", term=None, invoice_date=None, post=True):
+    def make_invoice(
+        cls,
+        partner=None,
+        due=date(2026, 3, 31),
+        amount=1000.0,
+        move_type="out_invoice",
+        term=None,
+        invoice_date=None,
+        post=True,
+    ):
         """A posted customer invoice without tax, due on ``due``."""
         vals = {
             "move_type": move_type,
@@ -75,8 +108,12 @@ class CreditCollectionCommon(AccountTestInvoicingCommon):
             "invoice_date": invoice_date or due,
             "invoice_line_ids": [
                 Command.create(
-                    {"name": "Service", "quantity": 1, "price_unit": amount,
-                     "tax_ids": [Command.clear()]}
+                    {
+                        "name": "Service",
+                        "quantity": 1,
+                        "price_unit": amount,
+                        "tax_ids": [Command.clear()],
+                    }
                 )
             ],
         }

@@ -16,8 +16,10 @@ class TestDunningAccess(CreditCollectionCommon):
             cls.env, login="billing", groups="account.group_account_invoice", **common
         )
         cls.collector = new_test_user(
-            cls.env, login="collector",
-            groups="l10n_fr_credit_collection.group_credit_collection_user", **common
+            cls.env,
+            login="collector",
+            groups="l10n_fr_credit_collection.group_credit_collection_user",
+            **common,
         )
         cls.make_invoice(due=date(2026, 3, 1))
 
@@ -32,7 +34,9 @@ class TestDunningAccess(CreditCollectionCommon):
         menu = self.env.ref("l10n_fr_credit_collection.menu_credit_collection_root")
         visible = env["ir.ui.menu"]._visible_menu_ids()
         self.assertNotIn(menu.id, visible)
-        self.assertIn(menu.id, self.env(user=self.collector)["ir.ui.menu"]._visible_menu_ids())
+        self.assertIn(
+            menu.id, self.env(user=self.collector)["ir.ui.menu"]._visible_menu_ids()
+        )
 
     def test_collector_runs_and_sends_but_does_not_configure(self):
         env = self.env(user=self.collector)
@@ -52,12 +56,16 @@ class TestDunningAccess(CreditCollectionCommon):
         run = self.run_dunning(date(2026, 3, 10))
         other = self.setup_other_company(name="Other FR")["company"]
         outsider = new_test_user(
-            self.env, login="outsider",
+            self.env,
+            login="outsider",
             groups="l10n_fr_credit_collection.group_credit_collection_manager",
-            company_id=other.id, company_ids=[other.id],
+            company_id=other.id,
+            company_ids=[other.id],
         )
         env = self.env(user=outsider)
         self.assertFalse(env["credit.dunning.letter"].search([]))
-        self.assertFalse(env["credit.dunning.policy"].search([("id", "=", self.policy.id)]))
+        self.assertFalse(
+            env["credit.dunning.policy"].search([("id", "=", self.policy.id)])
+        )
         with self.assertRaises(AccessError):
             env["credit.dunning.letter"].browse(run.letter_ids.id).read(["name"])

@@ -44,17 +44,25 @@ class TestDunningConcurrency(CreditCollectionCommon):
             "amount_overdue": 1.0,
             "line_vals": [],
         }
-        with mute_logger("odoo.sql_db"), self.assertRaisesMessage(UserError, "at the same time"):
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesMessage(UserError, "at the same time"),
+        ):
             clone._create_letters([vals])
         self.assertEqual(
-            self.env["credit.dunning.letter"].search_count([("run_id", "=", clone.id)]), 0
+            self.env["credit.dunning.letter"].search_count([("run_id", "=", clone.id)]),
+            0,
         )
 
     def test_database_refuses_the_same_level_twice_for_an_item(self):
         invoice = self.make_invoice(due=date(2026, 3, 1))
         letter = self.run_dunning(date(2026, 3, 10)).letter_ids
         line = letter.line_ids
-        with mute_logger("odoo.sql_db"), self.assertRaises(UniqueViolation), self.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(UniqueViolation),
+            self.cr.savepoint(),
+        ):
             self.env["credit.dunning.letter.line"].create(
                 {
                     "letter_id": letter.id,

@@ -55,4 +55,6 @@ class TestDunningHold(CreditCollectionCommon):
         invoice._set_dunning_hold("dispute", "Wrong quantity")
         invoice.action_dunning_release()
         self.assertFalse(invoice.dunning_hold)
-        self.assertEqual(self.run_dunning(date(2026, 3, 10)).letter_ids.line_ids.move_id, invoice)
+        self.assertEqual(
+            self.run_dunning(date(2026, 3, 10)).letter_ids.line_ids.move_id, invoice
+        )

@@ -13,7 +13,9 @@ class TestDunningPolicy(CreditCollectionCommon):
     def test_policy_without_levels_is_refused(self):
         with self.assertRaisesMessage(ValidationError, "has no level"):
             self.env["credit.dunning.policy"].create({"name": "Empty"})
-        self.assertFalse(self.env["credit.dunning.policy"].search([("name", "=", "Empty")]))
+        self.assertFalse(
+            self.env["credit.dunning.policy"].search([("name", "=", "Empty")])
+        )
 
     def test_delays_must_strictly_increase(self):
         with self.assertRaisesMessage(ValidationError, "strictly increase"):
@@ -31,7 +33,11 @@ class TestDunningPolicy(CreditCollectionCommon):
 
     def test_one_default_policy_per_company(self):
         other = self.policy.copy({"name": "Other", "is_default": False})
-        with mute_logger("odoo.sql_db"), self.assertRaises(ExclusionViolation), self.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(ExclusionViolation),
+            self.cr.savepoint(),
+        ):
             other.is_default = True
             other.flush_recordset()
         other.action_set_default()
@@ -48,5 +54,9 @@ class TestDunningPolicy(CreditCollectionCommon):
         self.assertEqual(standard.name, "Relances standard")
         self.assertEqual(standard.level_ids.mapped("delay_days"), [-5, 7, 20, 35])
         notice = standard.level_ids[-1]
-        self.assertTrue(notice.is_formal_notice and notice.send_letter and notice.create_activity)
-        self.assertTrue(standard.level_ids[2].send_email and standard.level_ids[2].send_letter)
+        self.assertTrue(
+            notice.is_formal_notice and notice.send_letter and notice.create_activity
+        )
+        self.assertTrue(
+            standard.level_ids[2].send_email and standard.level_ids[2].send_letter
+        )

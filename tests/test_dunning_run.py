@@ -32,17 +32,27 @@ class TestDunningRun(CreditCollectionCommon):
         """Credit notes and unmatched payments are listed as deductions and the
         totals are the open balance."""
         invoice = self.make_invoice(amount=1000, due=date(2026, 3, 1))
-        refund = self.make_invoice(amount=150, due=date(2026, 3, 5), move_type="out_refund")
+        refund = self.make_invoice(
+            amount=150, due=date(2026, 3, 5), move_type="out_refund"
+        )
         payment = self.env["account.payment"].create(
-            {"payment_type": "inbound", "partner_type": "customer",
-             "partner_id": self.customer.id, "amount": 100.0,
-             "date": date(2026, 3, 10)}
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.customer.id,
+                "amount": 100.0,
+                "date": date(2026, 3, 10),
+            }
         )
         payment.action_post()
-        other = self.make_invoice(partner=self.customer_b, amount=500, due=date(2026, 3, 1))
+        other = self.make_invoice(
+            partner=self.customer_b, amount=500, due=date(2026, 3, 1)
+        )
         run = self.run_dunning(date(2026, 3, 31))
         self.assertEqual(len(run.letter_ids), 2)
-        letter = run.letter_ids.filtered(lambda letter: letter.partner_id == self.customer)
+        letter = run.letter_ids.filtered(
+            lambda letter: letter.partner_id == self.customer
+        )
         kinds = {line.kind: line for line in letter.line_ids}
         self.assertEqual(set(kinds), {"invoice", "refund", "payment"})
         self.assertEqual(kinds["invoice"].move_id, invoice)
@@ -69,9 +79,13 @@ class TestDunningRun(CreditCollectionCommon):
 
     def test_same_level_never_twice_and_next_run_escalates(self):
         invoice = self.make_invoice(due=date(2026, 3, 1))
-        self.assertEqual(self.run_dunning(date(2026, 3, 9)).letter_ids.level_id, self.first)
+        self.assertEqual(
+            self.run_dunning(date(2026, 3, 9)).letter_ids.level_id, self.first
+        )
         self.assertFalse(self.run_dunning(date(2026, 3, 15)).letter_ids)
-        self.assertEqual(self.run_dunning(date(2026, 3, 22)).letter_ids.level_id, self.second)
+        self.assertEqual(
+            self.run_dunning(date(2026, 3, 22)).letter_ids.level_id, self.second
+        )
         self.assertEqual(invoice.dunning_letter_count, 2)
 
     def test_running_twice_on_the_same_date_creates_nothing(self):
@@ -98,8 +112,12 @@ class TestDunningRun(CreditCollectionCommon):
             {
                 "name": "Half at 30, half at 60",
                 "line_ids": [
-                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
-                    Command.create({"value": "percent", "value_amount": 50, "nb_days": 60}),
+                    Command.create(
+                        {"value": "percent", "value_amount": 50, "nb_days": 30}
+                    ),
+                    Command.create(
+                        {"value": "percent", "value_amount": 50, "nb_days": 60}
+                    ),
                 ],
             }
         )
@@ -120,7 +138,9 @@ class TestDunningRun(CreditCollectionCommon):
     def test_paid_and_partially_paid_items(self):
         paid = self.make_invoice(due=date(2026, 3, 1))
         self.pay(paid, 1000.0, on=date(2026, 3, 5))
-        partial = self.make_invoice(partner=self.customer_b, amount=1000, due=date(2026, 3, 1))
+        partial = self.make_invoice(
+            partner=self.customer_b, amount=1000, due=date(2026, 3, 1)
+        )
         self.pay(partial, 400.0, on=date(2026, 3, 5))
         run = self.run_dunning(date(2026, 3, 10))
         self.assertEqual(run.letter_ids.partner_id, self.customer_b)
@@ -135,7 +155,9 @@ class TestDunningRun(CreditCollectionCommon):
             {"name": "Excluded", "dunning_excluded": True, "email": "x@x.example"}
         )
         self.make_invoice(partner=excluded, due=date(2026, 3, 1))
-        small = self.env["res.partner"].create({"name": "Small", "email": "s@s.example"})
+        small = self.env["res.partner"].create(
+            {"name": "Small", "email": "s@s.example"}
+        )
         self.make_invoice(partner=small, amount=4.0, due=date(2026, 3, 1))
         self.company.dunning_tolerance = 5.0
         self.assertFalse(self.run_dunning(date(2026, 3, 10)).letter_ids)
@@ -159,9 +181,14 @@ class TestDunningRun(CreditCollectionCommon):
     def test_policy_priority_invoice_then_customer_then_company(self):
         def single_level_policy(name, delay):
             return self.env["credit.dunning.policy"].create(
-                {"name": name, "level_ids": [
-                    Command.create({"name": name, "delay_days": delay, "send_email": True})
-                ]}
+                {
+                    "name": name,
+                    "level_ids": [
+                        Command.create(
+                            {"name": name, "delay_days": delay, "send_email": True}
+                        )
+                    ],
+                }
             )
 
         customer_policy = single_level_policy("Customer policy", 1)
@@ -187,7 +214,9 @@ class TestDunningRun(CreditCollectionCommon):
         run = self.env["credit.dunning.run"].create({"date": date(2026, 3, 10)})
         with self.assertRaisesMessage(UserError, "has no dunning policy"):
             run.action_compute()
-        self.assertFalse(self.env["credit.dunning.letter"].search([("run_id", "=", run.id)]))
+        self.assertFalse(
+            self.env["credit.dunning.letter"].search([("run_id", "=", run.id)])
+        )
 
     def test_multi_company_isolation(self):
         other = self.setup_other_company(name="Other FR")["company"]
@@ -207,7 +236,9 @@ class TestDunningRun(CreditCollectionCommon):
         self.assertEqual(invoice.dunning_level_id, self.first)
         letter.action_cancel()
         self.assertFalse(invoice.dunning_level_id)
-        self.assertEqual(self.run_dunning(date(2026, 3, 10)).letter_ids.level_id, self.first)
+        self.assertEqual(
+            self.run_dunning(date(2026, 3, 10)).letter_ids.level_id, self.first
+        )
 
     @freeze_time("2026-03-10")
     def test_cron_runs_companies_with_automatic_dunning(self):
@@ -228,5 +259,7 @@ class TestDunningRun(CreditCollectionCommon):
         self.make_invoice(due=date(2026, 3, 1))
         self.company.dunning_auto = True
         self.env["credit.dunning.run"]._cron_daily()
-        letter = self.env["credit.dunning.letter"].search([("company_id", "=", self.company.id)])
+        letter = self.env["credit.dunning.letter"].search(
+            [("company_id", "=", self.company.id)]
+        )
         self.assertEqual(letter.state, "to_send")

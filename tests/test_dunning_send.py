@@ -17,7 +17,9 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
 
     def test_email_channel_queues_the_template_and_attaches_the_pdf_lazily(self):
         self.first.attach_invoices = True
-        run, letter = self._letter_for(self.customer, date(2026, 3, 1), date(2026, 3, 9))
+        run, letter = self._letter_for(
+            self.customer, date(2026, 3, 1), date(2026, 3, 9)
+        )
         invoice = letter.line_ids.move_id
         with self.mock_mail_gateway():
             run.action_send()
@@ -41,24 +43,34 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
 
     def test_customer_without_email_gets_a_letter_that_says_so(self):
         self.customer.email = False
-        run, letter = self._letter_for(self.customer, date(2026, 3, 1), date(2026, 3, 9))
+        run, letter = self._letter_for(
+            self.customer, date(2026, 3, 1), date(2026, 3, 9)
+        )
         with self.mock_mail_gateway():
             run.action_send()
         self.assertFalse(self._new_mails)
         self.assertTrue(letter.email_fallback)
         self.assertTrue(letter.send_letter)
         self.assertEqual(letter.state, "sent")
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "l10n_fr_credit_collection.action_report_dunning_letter", letter.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html(
+                "l10n_fr_credit_collection.action_report_dunning_letter", letter.ids
+            )[0]
+            .decode()
+        )
         self.assertIn("because we have no email address for you", html)
         self.assertEqual(run.print_count, 1)
         action = run.action_print_letters()
-        self.assertEqual(action["report_name"], "l10n_fr_credit_collection.report_dunning_letter")
+        self.assertEqual(
+            action["report_name"], "l10n_fr_credit_collection.report_dunning_letter"
+        )
 
     def test_failed_email_puts_the_letter_in_error_and_retry_works(self):
         self.customer.email = "not an email address"
-        run, letter = self._letter_for(self.customer, date(2026, 3, 1), date(2026, 3, 9))
+        run, letter = self._letter_for(
+            self.customer, date(2026, 3, 1), date(2026, 3, 9)
+        )
         with self.mock_mail_gateway():
             run.action_send()
             self._new_mails.send()
@@ -87,7 +99,9 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
         self.assertEqual(activity.res_model, "res.partner")
         self.assertEqual(activity.res_id, self.customer.id)
         self.assertEqual(activity.user_id, salesman)
-        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(
+            activity.activity_type_id, self.env.ref("mail.mail_activity_data_call")
+        )
 
     def test_sending_is_logged_on_customer_and_invoices(self):
         invoice = self.make_invoice(due=date(2026, 3, 1))
@@ -104,7 +118,9 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
             )
 
     def test_review_mode_and_hold_back(self):
-        run, letter = self._letter_for(self.customer, date(2026, 3, 1), date(2026, 3, 9))
+        run, letter = self._letter_for(
+            self.customer, date(2026, 3, 1), date(2026, 3, 9)
+        )
         letter.action_draft()
         with self.assertRaisesMessage(UserError, "waits to be sent"):
             run.action_send()

@@ -25,13 +25,22 @@ class TestPenaltyLines(CreditCollectionCommon):
         self.pay(invoice, 10000, on=date(2026, 4, 15))
         lines = invoice.compute_late_penalties(date(2026, 5, 31))
         indemnity = lines.filtered(lambda line: line.kind == "indemnity")
-        self.assertEqual((indemnity.amount, indemnity.currency_id),
-                         (40.0, self.company.currency_id))
+        self.assertEqual(
+            (indemnity.amount, indemnity.currency_id), (40.0, self.company.currency_id)
+        )
         self.assertRecordValues(
             lines - indemnity,
-            [{"kind": "interest", "date_from": date(2026, 2, 1),
-              "date_to": date(2026, 4, 15), "days": 74, "base_amount": 10000.0,
-              "rate": 12.15, "amount": 246.33}],
+            [
+                {
+                    "kind": "interest",
+                    "date_from": date(2026, 2, 1),
+                    "date_to": date(2026, 4, 15),
+                    "days": 74,
+                    "base_amount": 10000.0,
+                    "rate": 12.15,
+                    "amount": 246.33,
+                }
+            ],
         )
 
     def test_example_b_across_two_half_years(self):
@@ -44,15 +53,19 @@ class TestPenaltyLines(CreditCollectionCommon):
     def test_partial_payment_and_credit_note_lower_the_base(self):
         invoice = self.make_invoice(amount=1000, due=date(2026, 1, 31))
         self.pay(invoice, 400, on=date(2026, 2, 10))
-        refund = self.make_invoice(amount=100, due=date(2026, 2, 20), move_type="out_refund")
+        refund = self.make_invoice(
+            amount=100, due=date(2026, 2, 20), move_type="out_refund"
+        )
         (invoice.line_ids + refund.line_ids).filtered(
             lambda line: line.account_id.account_type == "asset_receivable"
         ).reconcile()
         invoice.compute_late_penalties(date(2026, 3, 31))
         lines = self.lines(invoice)
         self.assertEqual(lines.mapped("base_amount"), [1000.0, 600.0, 500.0])
-        self.assertEqual(lines.mapped("date_to"), [date(2026, 2, 10), date(2026, 2, 20),
-                                                   date(2026, 3, 31)])
+        self.assertEqual(
+            lines.mapped("date_to"),
+            [date(2026, 2, 10), date(2026, 2, 20), date(2026, 3, 31)],
+        )
         self.assertEqual(lines.mapped("amount"), [3.33, 2.0, 6.49])
 
     def test_paid_on_time_owes_nothing(self):
@@ -62,18 +75,30 @@ class TestPenaltyLines(CreditCollectionCommon):
 
     def test_installments_each_from_their_own_due_date(self):
         term = self.env["account.payment.term"].create(
-            {"name": "Half at 30, half at 60", "line_ids": [
-                Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
-                Command.create({"value": "percent", "value_amount": 50, "nb_days": 60}),
-            ]}
+            {
+                "name": "Half at 30, half at 60",
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 50, "nb_days": 30}
+                    ),
+                    Command.create(
+                        {"value": "percent", "value_amount": 50, "nb_days": 60}
+                    ),
+                ],
+            }
         )
-        invoice = self.make_invoice(amount=1000, invoice_date=date(2026, 1, 1),
-                                    term=term, due=None)
+        invoice = self.make_invoice(
+            amount=1000, invoice_date=date(2026, 1, 1), term=term, due=None
+        )
         invoice.compute_late_penalties(date(2026, 3, 31))
         lines = self.lines(invoice)
-        self.assertEqual(lines.mapped("date_from"), [date(2026, 2, 1), date(2026, 3, 3)])
+        self.assertEqual(
+            lines.mapped("date_from"), [date(2026, 2, 1), date(2026, 3, 3)]
+        )
         self.assertEqual(lines.mapped("amount"), [9.82, 4.83])
-        self.assertEqual(len(self.lines(invoice, "indemnity")), 1, "one indemnity per invoice")
+        self.assertEqual(
+            len(self.lines(invoice, "indemnity")), 1, "one indemnity per invoice"
+        )
 
     def test_refresh_keeps_invoiced_and_waived_lines(self):
         invoice = self.make_invoice(amount=10000, due=date(2026, 1, 31))
@@ -86,10 +111,18 @@ class TestPenaltyLines(CreditCollectionCommon):
         again = invoice.compute_late_penalties(date(2026, 3, 31))
         self.assertEqual(interest.state, "waived")
         self.assertEqual(indemnity.state, "invoiced")
-        self.assertRecordValues(again, [
-            {"kind": "interest", "date_from": date(2026, 3, 1),
-             "date_to": date(2026, 3, 31), "days": 31, "amount": 103.19},
-        ])
+        self.assertRecordValues(
+            again,
+            [
+                {
+                    "kind": "interest",
+                    "date_from": date(2026, 3, 1),
+                    "date_to": date(2026, 3, 31),
+                    "days": 31,
+                    "amount": 103.19,
+                },
+            ],
+        )
         # A later refresh replaces the draft line, never duplicates it.
         latest = invoice.compute_late_penalties(date(2026, 4, 15))
         self.assertFalse(again.exists())
@@ -99,13 +132,16 @@ class TestPenaltyLines(CreditCollectionCommon):
         consumer = self.env["res.partner"].create(
             {"name": "Sophie Bernard", "debtor_type": "consumer"}
         )
-        invoice = self.make_invoice(partner=consumer, amount=1200, due=date(2026, 2, 15))
+        invoice = self.make_invoice(
+            partner=consumer, amount=1200, due=date(2026, 2, 15)
+        )
         self.assertFalse(invoice.compute_late_penalties(date(2026, 5, 9)))
         invoice.formal_notice_received_date = date(2026, 3, 10)
         self.pay(invoice, 1200, on=date(2026, 5, 9))
         lines = invoice.compute_late_penalties(date(2026, 5, 31))
-        self.assertRecordValues(lines, [{"kind": "interest", "days": 60,
-                                         "rate": 2.62, "amount": 5.17}])
+        self.assertRecordValues(
+            lines, [{"kind": "interest", "days": 60, "rate": 2.62, "amount": 5.17}]
+        )
 
     def test_contractual_rule_floor_and_validation(self):
         rule = self.env["credit.penalty.rule"].create(
@@ -115,8 +151,10 @@ class TestPenaltyLines(CreditCollectionCommon):
         invoice = self.make_invoice(amount=10000, due=date(2026, 1, 31))
         lines = invoice.compute_late_penalties(date(2026, 4, 15))
         interest = lines.filtered(lambda line: line.kind == "interest")
-        self.assertEqual((interest.rate, interest.amount, interest.floor_applied),
-                         (7.86, 159.35, True))
+        self.assertEqual(
+            (interest.rate, interest.amount, interest.floor_applied),
+            (7.86, 159.35, True),
+        )
         with self.assertRaisesMessage(ValidationError, "has none"):
             self.env["credit.penalty.rule"].create(
                 {"name": "No rate", "regime": "b2b_contractual"}
@@ -132,7 +170,9 @@ class TestPenaltyLines(CreditCollectionCommon):
         self.assertFalse((other + invoice).penalty_line_ids, "nothing half-written")
 
     def test_bad_input(self):
-        refund = self.make_invoice(amount=100, due=date(2026, 1, 31), move_type="out_refund")
+        refund = self.make_invoice(
+            amount=100, due=date(2026, 1, 31), move_type="out_refund"
+        )
         with self.assertRaisesMessage(UserError, "is a credit note"):
             refund.compute_late_penalties(date(2026, 3, 1))
         rate = self.env["credit.reference.rate"].search([], limit=1)
@@ -142,8 +182,11 @@ class TestPenaltyLines(CreditCollectionCommon):
             rate.rate = 101
         with self.assertRaisesMessage(ValidationError, "1 January or 1 July"):
             rate.date_from = date(2026, 2, 1)
-        with mute_logger("odoo.sql_db"), self.assertRaises(UniqueViolation), \
-                self.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(UniqueViolation),
+            self.cr.savepoint(),
+        ):
             rate.copy()
 
     def test_invoice_without_due_date(self):
@@ -161,35 +204,52 @@ class TestPenaltyLines(CreditCollectionCommon):
 
     def test_foreign_currency_invoice_in_its_own_currency(self):
         usd = self.setup_other_currency("USD")
-        invoice = self.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": self.customer.id,
-            "currency_id": usd.id, "invoice_date": date(2026, 1, 31),
-            "invoice_date_due": date(2026, 1, 31),
-            "invoice_line_ids": [Command.create({"name": "Service", "price_unit": 10000,
-                                                 "tax_ids": [Command.clear()]})],
-        })
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "currency_id": usd.id,
+                "invoice_date": date(2026, 1, 31),
+                "invoice_date_due": date(2026, 1, 31),
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Service",
+                            "price_unit": 10000,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
         invoice.action_post()
         lines = invoice.compute_late_penalties(date(2026, 4, 15))
         interest = lines.filtered(lambda line: line.kind == "interest")
-        self.assertEqual((interest.currency_id, interest.base_amount, interest.amount),
-                         (usd, 10000.0, 246.33))
+        self.assertEqual(
+            (interest.currency_id, interest.base_amount, interest.amount),
+            (usd, 10000.0, 246.33),
+        )
 
     def test_multi_company_isolation(self):
         other = self.setup_other_company(name="Other FR")["company"]
         invoice = self.make_invoice(amount=1000, due=date(2026, 1, 31))
         invoice.compute_late_penalties(date(2026, 3, 31))
         outsider = new_test_user(
-            self.env, login="outsider",
+            self.env,
+            login="outsider",
             groups="l10n_fr_credit_collection.group_credit_collection_manager",
-            company_id=other.id, company_ids=[other.id],
+            company_id=other.id,
+            company_ids=[other.id],
         )
         self.assertFalse(self.env(user=outsider)["credit.penalty.line"].search([]))
 
     def test_only_managers_waive_or_edit_rates(self):
         collector = new_test_user(
-            self.env, login="collector",
+            self.env,
+            login="collector",
             groups="l10n_fr_credit_collection.group_credit_collection_user",
-            company_id=self.company.id, company_ids=[self.company.id],
+            company_id=self.company.id,
+            company_ids=[self.company.id],
         )
         invoice = self.make_invoice(amount=1000, due=date(2026, 1, 31))
         lines = invoice.with_user(collector).compute_late_penalties(date(2026, 3, 31))
@@ -205,12 +265,15 @@ class TestPenaltyLines(CreditCollectionCommon):
 
     def test_penalty_invoice_round_trip(self):
         invoice = self.make_invoice(amount=10000, due=date(2026, 1, 31))
-        invoice_b = self.make_invoice(partner=self.customer_b, amount=5000,
-                                      due=date(2026, 1, 31))
+        invoice_b = self.make_invoice(
+            partner=self.customer_b, amount=5000, due=date(2026, 1, 31)
+        )
         lines = (invoice + invoice_b).compute_late_penalties(date(2026, 4, 15))
-        wizard = self.env["credit.penalty.invoice.wizard"].with_context(
-            active_model="credit.penalty.line", active_ids=lines.ids
-        ).create({"invoice_date": date(2026, 4, 16)})
+        wizard = (
+            self.env["credit.penalty.invoice.wizard"]
+            .with_context(active_model="credit.penalty.line", active_ids=lines.ids)
+            .create({"invoice_date": date(2026, 4, 16)})
+        )
         wizard.action_create_invoices()
         penalty_invoices = lines.penalty_move_id
         self.assertEqual(len(penalty_invoices), 2)
@@ -240,12 +303,27 @@ class TestPenaltyLines(CreditCollectionCommon):
         self.env.user.company_ids |= other
         invoice = self.make_invoice(amount=1000, due=date(2026, 1, 31))
         lines = invoice.compute_late_penalties(date(2026, 3, 31))
-        invoice_other = self.env["account.move"].with_company(other).create({
-            "move_type": "out_invoice", "partner_id": self.customer.id,
-            "invoice_date": date(2026, 1, 31), "invoice_date_due": date(2026, 1, 31),
-            "invoice_line_ids": [Command.create({"name": "Service", "price_unit": 1000,
-                                                 "tax_ids": [Command.clear()]})],
-        })
+        invoice_other = (
+            self.env["account.move"]
+            .with_company(other)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "invoice_date": date(2026, 1, 31),
+                    "invoice_date_due": date(2026, 1, 31),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Service",
+                                "price_unit": 1000,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
         invoice_other.action_post()
         foreign = invoice_other.with_company(other).compute_late_penalties(
             date(2026, 3, 31)
@@ -259,8 +337,9 @@ class TestPenaltyLines(CreditCollectionCommon):
 
     def test_cron_computes_every_open_late_invoice(self):
         late = self.make_invoice(amount=1000, due=date(2026, 1, 31))
-        on_time = self.make_invoice(partner=self.customer_b, amount=1000,
-                                    due=date(2099, 1, 31))
+        on_time = self.make_invoice(
+            partner=self.customer_b, amount=1000, due=date(2099, 1, 31)
+        )
         from freezegun import freeze_time
 
         with freeze_time("2026-03-31"):

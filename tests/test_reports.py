@@ -10,11 +10,17 @@ REPORT = "l10n_fr_credit_collection.action_report_dunning_letter"
 @tagged("post_install", "-at_install")
 class TestLetterReport(CreditCollectionCommon):
     def _html(self, letters):
-        return self.env["ir.actions.report"]._render_qweb_html(REPORT, letters.ids)[0].decode()
+        return (
+            self.env["ir.actions.report"]
+            ._render_qweb_html(REPORT, letters.ids)[0]
+            .decode()
+        )
 
     def test_letter_lists_items_and_totals(self):
         invoice = self.make_invoice(amount=1234.56, due=date(2026, 3, 1))
-        refund = self.make_invoice(amount=34.56, due=date(2026, 3, 2), move_type="out_refund")
+        refund = self.make_invoice(
+            amount=34.56, due=date(2026, 3, 2), move_type="out_refund"
+        )
         letter = self.run_dunning(date(2026, 3, 25)).letter_ids
         html = self._html(letter)
         self.assertIn(invoice.name, html)

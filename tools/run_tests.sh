@@ -22,6 +22,7 @@
 #   ODOO_DB_PORT    PostgreSQL port                                (5432)
 #   ODOO_DB_USER    PostgreSQL role used by Odoo, created if missing (odoo)
 #   ODOO_HTTP_PORT  HTTP port of the Odoo test server              (a free port)
+#   ODOO_TIMEOUT    seconds after which each Odoo run is stopped   (2700)
 #   KEEP_DB=1       keep the test database (and its filestore) at the end
 set -euo pipefail
 
@@ -33,16 +34,19 @@ ODOO_DB_HOST="${ODOO_DB_HOST:-127.0.0.1}"
 ODOO_DB_PORT="${ODOO_DB_PORT:-5432}"
 ODOO_DB_USER="${ODOO_DB_USER:-odoo}"
 KEEP_DB="${KEEP_DB:-0}"
+ODOO_TIMEOUT="${ODOO_TIMEOUT:-2700}"
 
 # Lines of an Odoo log that have a WARNING, ERROR or CRITICAL level, e.g.
 # "2026-05-10 10:00:00,123 4242 WARNING cc_test_4242 odoo.models: message".
 LOG_PROBLEM_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) '
 # The only tolerated warning: Debian's wkhtmltopdf is built on an unpatched Qt and
 # writes on stderr "The switch --header-spacing, is not support using unpatched qt,
-# and will be ignored." (once per header/footer switch), which Odoo logs as
-# `_logger.warning('wkhtmltopdf: %s' % err)` in base/models/ir_actions_report.py,
-# err being the bytes of stderr. The whole payload must consist of such sentences.
-WKHTMLTOPDF_UNPATCHED_QT_RE="^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ [0-9]+ WARNING [^ ]+ odoo\.addons\.base\.models\.ir_actions_report: wkhtmltopdf: b['\"](The switch --[a-z-]+, is not support using unpatched qt, and will be ignored\.|\\\\n)+['\"]\$"
+# and will be ignored." (once per header/footer switch, no newline in between),
+# which Odoo logs as `_logger.warning('wkhtmltopdf: %s' % err)` in
+# odoo/addons/base/models/ir_actions_report.py (err: stderr decoded as utf-8).
+# The whole message must consist of such sentences; Odoo's log format ends with
+# " %(perf_info)s", i.e. "", "- - -" or "<queries> <seconds> <seconds>".
+WKHTMLTOPDF_UNPATCHED_QT_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ [0-9]+ WARNING [^ ]+ odoo\.addons\.base\.models\.ir_actions_report: wkhtmltopdf: (The switch --[a-z-]+, is not support using unpatched qt, and will be ignored\.)+ ?(- - -|[0-9]+ [0-9.]+ [0-9.]+)?$'
 
 step() {
     printf '\n==> %s\n' "$1"
@@ -62,12 +66,27 @@ run_step() {
     if [ "$rc" -ne 0 ]; then
         fail "$title (exit code $rc)"
     fi
+    echo "ok: $title"
+}
+
+short_paths() {
+    # Run a linter, showing paths of the temporary lint folders as module paths
+    # ("l10n_fr_credit_collection/models/x.py"); the exit code is the linter's.
+    "$@" 2>&1 | sed -E 's#[^ ]*/lint/(link|copy)/##g'
 }
 
 need_module() {
     if ! "$PYTHON" -c "import $1" 2>/dev/null; then
         fail "python module '$1' is missing for $PYTHON: pip install -r requirements-test.txt"
     fi
+}
+
+drop_db() {
+    # --force (PostgreSQL 13+) ends the connections an interrupted Odoo left open.
+    local opts=(-h "$ODOO_DB_HOST" -p "$ODOO_DB_PORT" -U "$ODOO_DB_USER" --if-exists)
+    # PGOPTIONS: no 'database "..." does not exist, skipping' notice.
+    PGOPTIONS="-c client_min_messages=warning" dropdb "${opts[@]}" --force "$1" 2>/dev/null ||
+        PGOPTIONS="-c client_min_messages=warning" dropdb "${opts[@]}" "$1"
 }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cc_tests.XXXXXX")"
@@ -79,13 +98,13 @@ cleanup() {
             echo "KEEP_DB=1: database '$DB' kept (filestore in $WORK/data," \
                 "addons path $ADDONS_PATH)"
         else
-            dropdb -h "$ODOO_DB_HOST" -p "$ODOO_DB_PORT" -U "$ODOO_DB_USER" \
-                --if-exists "$DB" >/dev/null 2>&1 ||
-                echo "warning: could not drop database '$DB'" >&2
+            drop_db "$DB" || echo "warning: could not drop database '$DB'" >&2
             rm -rf "$WORK/data"
         fi
     fi
     rm -rf "$WORK/lint" "$WORK/xdg"
+    # Keep the folder only when it holds Odoo logs (or the kept database's files).
+    if [ ! -e "$WORK/odoo_install.log" ]; then rm -rf "$WORK"; fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -103,14 +122,14 @@ run_step "ruff format --check" "$PYTHON" -m ruff format --check --config "$ROOT/
 # pylint only descends into folders that are Python packages (with __init__.py):
 # engine/, bench/ and tools/ are not (engine/ is a pure-python library with its own
 # pytest suite, bench/ and tools/ hold scripts that are not part of the addon), so
-# pylint-odoo's addon checks never see them; .pylintrc-mandatory also lists them in
-# `ignore` in case one of them gets an __init__.py one day.
+# pylint-odoo's addon checks never see them; `ignore-paths` in .pylintrc-mandatory
+# keeps them out even if one of them gets an __init__.py one day.
 need_module pylint_odoo
 mkdir -p "$WORK/lint/link"
 ln -s "$ROOT" "$WORK/lint/link/$MODULE"
 if [ -t 1 ]; then PYLINT_FORMAT=colorized; else PYLINT_FORMAT=text; fi
 run_step "pylint-odoo (mandatory checks, .pylintrc-mandatory)" \
-    "$PYTHON" -m pylint --rcfile="$ROOT/.pylintrc-mandatory" \
+    short_paths "$PYTHON" -m pylint --rcfile="$ROOT/.pylintrc-mandatory" \
     --output-format="$PYLINT_FORMAT" "$WORK/lint/link/$MODULE"
 
 # pylint-odoo 9 moved the XML/CSV/PO checks of OCA's mandatory list (file-not-used,
@@ -130,12 +149,12 @@ else
 fi
 cd "$WORK/lint/copy"
 run_step "oca-checks-odoo-module (XML/CSV/manifest checks)" \
-    "$PYTHON" -m oca_pre_commit_hooks.cli "$MODULE"
+    short_paths "$PYTHON" -m oca_pre_commit_hooks.cli "$MODULE"
 mapfile -t PO_FILES < <(find "$MODULE" -path "$MODULE/i18n*" \
     \( -name '*.po' -o -name '*.pot' \) | sort)
 if [ "${#PO_FILES[@]}" -gt 0 ]; then
     run_step "oca-checks-po (translation files)" \
-        "$PYTHON" -m oca_pre_commit_hooks.cli_po --disable=po-pretty-format \
+        short_paths "$PYTHON" -m oca_pre_commit_hooks.cli_po --disable=po-pretty-format \
         "${PO_FILES[@]}"
 else
     step "oca-checks-po: no .po/.pot file, nothing to check"
@@ -182,10 +201,11 @@ pg_ready() {
 }
 if ! pg_ready; then
     if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+        # shellcheck disable=SC2012 # version folders: plain numbers
         PG_VERSION="$(ls /etc/postgresql | sort -V | tail -n 1)"
         echo "PostgreSQL is not running: starting cluster $PG_VERSION/main"
         pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start ||
-            fail "could not start PostgreSQL $PG_VERSION/main"
+            echo "warning: pg_ctlcluster $PG_VERSION main start failed" >&2
     fi
     for _ in $(seq 1 30); do
         pg_ready && break
@@ -225,7 +245,7 @@ free_port() {
 HTTP_PORT="${ODOO_HTTP_PORT:-$(free_port)}"
 DB="cc_test_$$"
 # Qt (wkhtmltopdf, chromium) complains on stderr when XDG_RUNTIME_DIR is unset.
-mkdir -p -m 0700 "$WORK/xdg"
+mkdir -m 0700 "$WORK/xdg"
 export XDG_RUNTIME_DIR="$WORK/xdg" TZ=UTC
 ODOO_ARGS=(
     -d "$DB"
@@ -235,11 +255,17 @@ ODOO_ARGS=(
     --workers=0 --max-cron-threads=0 --without-demo=all --stop-after-init
 )
 
-dropdb -h "$ODOO_DB_HOST" -p "$ODOO_DB_PORT" -U "$ODOO_DB_USER" --if-exists "$DB"
+# A hung Odoo run (e.g. a report rendering that waits forever) is stopped after
+# ODOO_TIMEOUT seconds. From a terminal, --foreground keeps Ctrl-C working.
+TIMEOUT=(timeout --kill-after=60)
+if [ -t 0 ]; then TIMEOUT+=(--foreground); fi
+TIMEOUT+=("$ODOO_TIMEOUT")
+
+drop_db "$DB"
 INSTALL_LOG="$WORK/odoo_install.log"
 step "Odoo: installing l10n_fr_account in database $DB (log: $INSTALL_LOG)"
 rc=0
-"${ODOO_CMD[@]}" "${ODOO_ARGS[@]}" -i l10n_fr_account >"$INSTALL_LOG" 2>&1 || rc=$?
+"${TIMEOUT[@]}" "${ODOO_CMD[@]}" "${ODOO_ARGS[@]}" -i l10n_fr_account >"$INSTALL_LOG" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then
     tail -n 40 "$INSTALL_LOG" >&2
     fail "installing l10n_fr_account (odoo exit code $rc, log: $INSTALL_LOG)"
@@ -248,11 +274,13 @@ fi
 LOG="$WORK/odoo_tests.log"
 step "Odoo: installing and testing $MODULE (log: $LOG)"
 rc=0
-"${ODOO_CMD[@]}" "${ODOO_ARGS[@]}" -i "$MODULE" \
+"${TIMEOUT[@]}" "${ODOO_CMD[@]}" "${ODOO_ARGS[@]}" -i "$MODULE" \
     --test-enable --test-tags "/$MODULE" --log-level=test >"$LOG" 2>&1 || rc=$?
 
 PROBLEMS=()
-if [ "$rc" -ne 0 ]; then
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    PROBLEMS+=("odoo was stopped after ODOO_TIMEOUT=${ODOO_TIMEOUT}s (exit code $rc)")
+elif [ "$rc" -ne 0 ]; then
     PROBLEMS+=("odoo exited with code $rc")
 fi
 OFFENDING="$(grep -nE "$LOG_PROBLEM_RE" "$LOG" | grep -vE "^[0-9]+:${WKHTMLTOPDF_UNPATCHED_QT_RE#^}" || true)"
@@ -261,7 +289,7 @@ if [ -n "$OFFENDING" ]; then
 fi
 # Odoo's closing line (odoo/service/server.py, odoo/tests/result.py), e.g.
 # "... INFO cc_test_42 odoo.tests.result: 0 failed, 0 error(s) of 57 tests when loading database 'cc_test_42'"
-ODOO_SUMMARY="$(grep -E 'odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests when loading database' "$LOG" | tail -n 1 || true)"
+ODOO_SUMMARY="$(grep -E 'odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests when loading database' "$LOG" | tail -n 1 | sed -E 's/[[:space:]]+$//' || true)"
 ODOO_TESTS=0
 ODOO_FAILED=0
 if [ -z "$ODOO_SUMMARY" ]; then
@@ -281,8 +309,15 @@ ODOO_PASSED=$((ODOO_TESTS - ODOO_FAILED))
 if [ "$ODOO_PASSED" -lt 0 ]; then ODOO_PASSED=0; fi
 
 if [ -n "$OFFENDING" ]; then
+    # Each offending line with the lines of the same log record (a traceback...),
+    # at most 60 of them: CI keeps this output, not the log file.
     printf '\nLog lines at WARNING level or above (line numbers in %s):\n' "$LOG"
-    printf '%s\n' "$OFFENDING"
+    awk -v nums="$(printf '%s\n' "$OFFENDING" | cut -d: -f1 | tr '\n' ' ')" '
+        BEGIN { n = split(nums, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+        /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] / { more = 0 }
+        (NR in want) { print NR ": " $0; more = 60; next }
+        more > 0 { print "    " $0; more-- }
+    ' "$LOG"
 fi
 printf '\nOdoo: %s\n' "${ODOO_SUMMARY:-no test result line}"
 printf 'Engine (pytest): %s\n' "$PYTEST_SUMMARY"

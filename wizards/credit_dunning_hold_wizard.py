@@ -14,7 +14,6 @@ class CreditDunningHoldWizard(models.TransientModel):
     )
     reason = fields.Char(required=True)
     until = fields.Date(
-        string="Until",
         help="For a promise to pay, the date the customer promised to pay by. The "
         "hold ends by itself after it.",
     )

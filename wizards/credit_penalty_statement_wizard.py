@@ -37,8 +37,9 @@ class CreditPenaltyStatementWizard(models.TransientModel):
         partner = self._prepare()
         return self.env.ref(
             "l10n_fr_credit_collection.action_report_penalty_statement"
-        ).report_action(partner, data={"as_of": fields.Date.to_string(self.date)},
-                        config=False)
+        ).report_action(
+            partner, data={"as_of": fields.Date.to_string(self.date)}, config=False
+        )
 
     def action_export_xlsx(self):
         partner = self._prepare()
@@ -46,8 +47,11 @@ class CreditPenaltyStatementWizard(models.TransientModel):
         self.write(
             {
                 "xlsx_file": base64.b64encode(content),
-                "xlsx_name": _("Penalty statement %(customer)s %(date)s.xlsx",
-                               customer=partner.name, date=self.date),
+                "xlsx_name": _(
+                    "Penalty statement %(customer)s %(date)s.xlsx",
+                    customer=partner.name,
+                    date=self.date,
+                ),
             }
         )
         return {

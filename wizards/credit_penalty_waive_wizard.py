@@ -11,7 +11,9 @@ class CreditPenaltyWaiveWizard(models.TransientModel):
     def default_get(self, fields_list):
         vals = super().default_get(fields_list)
         if self.env.context.get("active_model") == "credit.penalty.line":
-            vals["line_ids"] = [fields.Command.set(self.env.context.get("active_ids", []))]
+            vals["line_ids"] = [
+                fields.Command.set(self.env.context.get("active_ids", []))
+            ]
         return vals
 
     def action_waive(self):

@@ -20,7 +20,14 @@ def on(days):
 
 @pytest.mark.parametrize(
     ("late", "expected"),
-    [(-6, None), (-5, COURTESY), (0, COURTESY), (6, COURTESY), (7, FIRST), (34, SECOND)],
+    [
+        (-6, None),
+        (-5, COURTESY),
+        (0, COURTESY),
+        (6, COURTESY),
+        (7, FIRST),
+        (34, SECOND),
+    ],
 )
 def test_first_level_by_delay(late, expected):
     assert resolve_level(STANDARD, DUE, on(late)) == expected

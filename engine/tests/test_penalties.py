@@ -38,7 +38,9 @@ TABLE = RateTable(
     {
         (kind, date(year, month, 1)): rate
         for (year, month), rates in ROWS.items()
-        for kind, rate in zip((ECB_MRO, LEGAL_PROFESSIONAL, LEGAL_PRIVATE), rates, strict=True)
+        for kind, rate in zip(
+            (ECB_MRO, LEGAL_PROFESSIONAL, LEGAL_PRIVATE), rates, strict=True
+        )
     }
 )
 D = Decimal
@@ -88,8 +90,11 @@ def test_example_b_two_half_years():
 def test_example_c_consumer_from_the_formal_notice():
     received = date(2026, 3, 10)
     segments = interest_segments(
-        1200, received + timedelta(days=1), date(2026, 5, 9),
-        regime=Regime(B2C_LEGAL), table=TABLE,
+        1200,
+        received + timedelta(days=1),
+        date(2026, 5, 9),
+        regime=Regime(B2C_LEGAL),
+        table=TABLE,
     )
     assert [(s.days, s.rate) for s in segments] == [(60, D("2.62"))]
     assert total(segments) == D("5.17")
@@ -97,25 +102,34 @@ def test_example_c_consumer_from_the_formal_notice():
 
 
 def test_consumer_without_formal_notice_owes_nothing():
-    assert interest_segments(1200, None, date(2026, 5, 9), regime=Regime(B2C_LEGAL),
-                             table=TABLE) == []
+    assert (
+        interest_segments(
+            1200, None, date(2026, 5, 9), regime=Regime(B2C_LEGAL), table=TABLE
+        )
+        == []
+    )
 
 
 def test_example_d_judgment_uplift():
     uplift_from = date(2026, 3, 1)
     segments = interest_segments(
-        3000, date(2026, 2, 14), date(2026, 3, 30),
-        regime=Regime(B2C_LEGAL, judgment_uplift_from=uplift_from), table=TABLE,
+        3000,
+        date(2026, 2, 14),
+        date(2026, 3, 30),
+        regime=Regime(B2C_LEGAL, judgment_uplift_from=uplift_from),
+        table=TABLE,
     )
     assert [(s.date_from, s.days, s.rate) for s in segments] == [
-        (date(2026, 2, 14), 15, D("2.62")), (uplift_from, 30, D("7.62"))
+        (date(2026, 2, 14), 15, D("2.62")),
+        (uplift_from, 30, D("7.62")),
     ]
     assert segments[1].amount == D("18.79")
 
 
 def test_partial_payment_lowers_the_base_from_the_day_after():
-    segments = b2b(1000, date(2026, 1, 31), date(2026, 3, 31),
-                   payments=[(date(2026, 2, 10), 400)])
+    segments = b2b(
+        1000, date(2026, 1, 31), date(2026, 3, 31), payments=[(date(2026, 2, 10), 400)]
+    )
     assert [(s.date_from, s.date_to, s.base) for s in segments] == [
         (date(2026, 2, 1), date(2026, 2, 10), D(1000)),
         (date(2026, 2, 11), date(2026, 3, 31), D(600)),
@@ -124,19 +138,31 @@ def test_partial_payment_lowers_the_base_from_the_day_after():
 
 
 def test_full_payment_ends_the_delay_and_counts_as_a_late_day():
-    segments = b2b(1000, date(2026, 1, 31), date(2026, 6, 30),
-                   payments=[(date(2026, 2, 10), 1000)])
+    segments = b2b(
+        1000, date(2026, 1, 31), date(2026, 6, 30), payments=[(date(2026, 2, 10), 1000)]
+    )
     assert [(s.date_from, s.date_to, s.days) for s in segments] == [
         (date(2026, 2, 1), date(2026, 2, 10), 10)
     ]
 
 
 def test_payment_and_credit_note_before_the_due_date():
-    segments = b2b(1000, date(2026, 1, 31), date(2026, 2, 28),
-                   payments=[(date(2026, 1, 10), 300), (date(2026, 1, 31), 200)])
+    segments = b2b(
+        1000,
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        payments=[(date(2026, 1, 10), 300), (date(2026, 1, 31), 200)],
+    )
     assert [s.base for s in segments] == [D(500)]
-    assert b2b(1000, date(2026, 1, 31), date(2026, 2, 28),
-               payments=[(date(2026, 1, 31), 1000)]) == []
+    assert (
+        b2b(
+            1000,
+            date(2026, 1, 31),
+            date(2026, 2, 28),
+            payments=[(date(2026, 1, 31), 1000)],
+        )
+        == []
+    )
 
 
 def test_leap_year_actual_actual():
@@ -161,17 +187,21 @@ def test_several_installments_and_the_indemnity_once_per_invoice():
     second = b2b(500, date(2026, 2, 28), date(2026, 3, 31))
     assert total(first) == D("9.82")  # 500 x 12.15 % x 59 / 365
     assert total(second) == D("5.16")  # 500 x 12.15 % x 31 / 365
-    late = [paid_late(date(2026, 1, 31), date(2026, 3, 31), 500, []),
-            paid_late(date(2026, 2, 28), date(2026, 3, 31), 500, [])]
+    late = [
+        paid_late(date(2026, 1, 31), date(2026, 3, 31), 500, []),
+        paid_late(date(2026, 2, 28), date(2026, 3, 31), 500, []),
+    ]
     assert indemnity(40, True, any(late), False) == D("40.00")
     assert indemnity(40, True, any(late), True) == D("0.00")
 
 
 def test_paid_on_time_is_not_late():
-    assert not paid_late(date(2026, 1, 31), date(2026, 3, 31), 500,
-                         [(date(2026, 1, 31), 500)])
-    assert paid_late(date(2026, 1, 31), date(2026, 3, 31), 500,
-                     [(date(2026, 2, 1), 500)])
+    assert not paid_late(
+        date(2026, 1, 31), date(2026, 3, 31), 500, [(date(2026, 1, 31), 500)]
+    )
+    assert paid_late(
+        date(2026, 1, 31), date(2026, 3, 31), 500, [(date(2026, 2, 1), 500)]
+    )
 
 
 # ---------------------------------------------------------------- properties
@@ -185,8 +215,12 @@ def clamp(day):
     return min(day, END)
 
 
-@given(due=st.integers(0, 300), length=DAYS, cut=st.integers(0, 900),
-       principal=st.integers(1, 10**7))
+@given(
+    due=st.integers(0, 300),
+    length=DAYS,
+    cut=st.integers(0, 900),
+    principal=st.integers(1, 10**7),
+)
 def test_splitting_a_period_changes_the_total_by_at_most_one_rounding(
     due, length, cut, principal
 ):
@@ -197,30 +231,53 @@ def test_splitting_a_period_changes_the_total_by_at_most_one_rounding(
     middle = first_day + timedelta(days=min(cut, length))
     parts = total(interest_segments(principal, first_day, middle, table=TABLE))
     if middle < as_of:
-        parts += total(interest_segments(
-            principal, middle + timedelta(days=1), as_of, table=TABLE))
+        parts += total(
+            interest_segments(principal, middle + timedelta(days=1), as_of, table=TABLE)
+        )
     assert abs(whole - parts) <= D("0.01")
 
 
-@given(due=st.integers(0, 600), early=st.integers(0, 60), principal=st.integers(1, 10**6))
+@given(
+    due=st.integers(0, 600), early=st.integers(0, 60), principal=st.integers(1, 10**6)
+)
 def test_zero_when_paid_on_or_before_the_due_date(due, early, principal):
     due_date = START + timedelta(days=due)
     paid = due_date - timedelta(days=early)
-    assert b2b(principal, due_date, clamp(due_date + timedelta(days=200)),
-               payments=[(paid, principal)]) == []
+    assert (
+        b2b(
+            principal,
+            due_date,
+            clamp(due_date + timedelta(days=200)),
+            payments=[(paid, principal)],
+        )
+        == []
+    )
 
 
-@given(due=st.integers(0, 600), length=DAYS, principal=st.integers(-1000, 10**6),
-       paid=st.integers(0, 10**6), pay_day=st.integers(-30, 900))
+@given(
+    due=st.integers(0, 600),
+    length=DAYS,
+    principal=st.integers(-1000, 10**6),
+    paid=st.integers(0, 10**6),
+    pay_day=st.integers(-30, 900),
+)
 def test_never_negative(due, length, principal, paid, pay_day):
     due_date = START + timedelta(days=due)
-    segments = b2b(principal, due_date, clamp(due_date + timedelta(days=length)),
-                   payments=[(due_date + timedelta(days=pay_day), paid)])
+    segments = b2b(
+        principal,
+        due_date,
+        clamp(due_date + timedelta(days=length)),
+        payments=[(due_date + timedelta(days=pay_day), paid)],
+    )
     assert all(seg.amount >= 0 and seg.base > 0 and seg.days > 0 for seg in segments)
 
 
-@given(due=st.integers(0, 600), first=st.integers(-30, 600), later=st.integers(0, 300),
-       principal=st.integers(1, 10**6))
+@given(
+    due=st.integers(0, 600),
+    first=st.integers(-30, 600),
+    later=st.integers(0, 300),
+    principal=st.integers(1, 10**6),
+)
 def test_monotonic_in_the_payment_date(due, first, later, principal):
     due_date = START + timedelta(days=due)
     as_of = END
