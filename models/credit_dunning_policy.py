@@ -6,16 +6,9 @@ from ..engine.levels import Level, check_delays
 
 class CreditDunningPolicy(models.Model):
     _name = "credit.dunning.policy"
+    _inherit = ["credit.company.default.mixin"]
     _description = "Dunning Policy"
-    _order = "sequence, id"
-    _check_company_auto = True
 
-    name = fields.Char(required=True, translate=True)
-    sequence = fields.Integer(default=10)
-    active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
     level_ids = fields.One2many(
         "credit.dunning.level", "policy_id", string="Levels", copy=True
     )
@@ -86,22 +79,3 @@ class CreditDunningPolicy(models.Model):
                         second_delay=second.delay_days,
                     )
                 )
-
-    def action_set_default(self):
-        """Make this policy the default of its company (and only this one)."""
-        for policy in self:
-            self.search(
-                [
-                    ("company_id", "=", policy.company_id.id),
-                    ("is_default", "=", True),
-                    ("id", "!=", policy.id),
-                ]
-            ).is_default = False
-            policy.is_default = True
-        return True
-
-    @api.model
-    def _get_company_default(self, company):
-        return self.search(
-            [("company_id", "=", company.id), ("is_default", "=", True)], limit=1
-        )

@@ -218,38 +218,10 @@ class CreditDunningRun(models.Model):
         self.env["res.partner"].flush_model(["commercial_partner_id", "user_id"])
         Partner = self.env["res.partner"].with_company(self.company_id)
         query = self.env["account.move.line"]._search(self._get_open_items_domain())
-        move = query.make_alias("account_move_line", "dunning_move")
-        partner = query.make_alias("account_move_line", "dunning_partner")
-        customer = query.make_alias("account_move_line", "dunning_customer")
-        query.add_join(
-            "JOIN",
-            move,
-            "account_move",
-            SQL(
-                "%s = %s",
-                SQL.identifier(move, "id"),
-                SQL.identifier("account_move_line", "move_id"),
-            ),
-        )
-        query.add_join(
-            "JOIN",
-            partner,
-            "res_partner",
-            SQL(
-                "%s = %s",
-                SQL.identifier(partner, "id"),
-                SQL.identifier("account_move_line", "partner_id"),
-            ),
-        )
-        query.add_join(
-            "JOIN",
-            customer,
-            "res_partner",
-            SQL(
-                "%s = %s",
-                SQL.identifier(customer, "id"),
-                SQL.identifier(partner, "commercial_partner_id"),
-            ),
+        move = self._join_items_query(query, "move", "account_move", "move_id")
+        partner = self._join_items_query(query, "partner", "res_partner", "partner_id")
+        customer = self._join_items_query(
+            query, "customer", "res_partner", "commercial_partner_id", partner
         )
         return self.env.execute_query_dict(
             query.select(
@@ -276,6 +248,18 @@ class CreditDunningRun(models.Model):
                 )
             )
         )
+
+    @api.model
+    def _join_items_query(self, query, name, table, column, source="account_move_line"):
+        """Join ``table`` on ``source.column`` in the items query; return its alias."""
+        alias = query.make_alias("account_move_line", f"dunning_{name}")
+        query.add_join(
+            "JOIN",
+            alias,
+            table,
+            SQL("%s = %s", SQL.identifier(alias, "id"), SQL.identifier(source, column)),
+        )
+        return alias
 
     def _read_history(self, item_ids):
         """Levels each item already received, from letters not cancelled."""

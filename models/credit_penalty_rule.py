@@ -22,16 +22,8 @@ class CreditPenaltyRule(models.Model):
     """How late-payment penalties are claimed from a customer."""
 
     _name = "credit.penalty.rule"
+    _inherit = ["credit.company.default.mixin"]
     _description = "Penalty Rule"
-    _order = "sequence, id"
-    _check_company_auto = True
-
-    name = fields.Char(required=True, translate=True)
-    sequence = fields.Integer(default=10)
-    active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
     currency_id = fields.Many2one(related="company_id.currency_id")
     is_default = fields.Boolean(string="Default Rule")
     regime = fields.Selection(
@@ -150,10 +142,9 @@ class CreditPenaltyRule(models.Model):
 
     @api.model
     def _get_company_default(self, company):
-        rule = self.search(
-            [("company_id", "=", company.id), ("is_default", "=", True)], limit=1
+        return super()._get_company_default(company) or self._get_builtin_default(
+            company
         )
-        return rule or self._get_builtin_default(company)
 
     @api.model
     def _get_builtin_default(self, company):
