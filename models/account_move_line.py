@@ -56,7 +56,7 @@ class AccountMoveLine(models.Model):
             )
         )
         self.invalidate_recordset(["dunning_level_id"])
-        self.move_id.invalidate_recordset(["dunning_level_id"])
+        self.env["account.move"].invalidate_model(["dunning_level_id"])
 
     @api.model
     def _get_dunning_excluded_domain(self):

@@ -126,11 +126,21 @@ class CreditDunningRun(models.Model):
         return action
 
     def _update_state(self):
-        for run in self.filtered(lambda run: run.state != "draft"):
-            pending = run.letter_ids.filtered(
-                lambda letter: letter.state in ("draft", "to_send", "error")
+        runs = self.filtered(lambda run: run.state != "draft")
+        if not runs:
+            return
+        pending = {
+            run.id
+            for [run] in self.env["credit.dunning.letter"]._read_group(
+                [
+                    ("run_id", "in", runs.ids),
+                    ("state", "in", ("draft", "to_send", "error")),
+                ],
+                ["run_id"],
             )
-            run.state = "computed" if pending else "done"
+        }
+        for run in runs:
+            run.state = "computed" if run.id in pending else "done"
 
     # ------------------------------------------------------------------ checks
 
@@ -434,9 +444,7 @@ class CreditDunningRun(models.Model):
                                 "company_id": self.company_id.id,
                             }
                         )
-                lines = self.env["credit.dunning.letter.line"]._bulk_create(
-                    line_vals_list
-                )
+                self.env["credit.dunning.letter.line"]._bulk_create(line_vals_list)
         except pg_errors.UniqueViolation:
             raise UserError(
                 _(
@@ -447,17 +455,28 @@ class CreditDunningRun(models.Model):
                 )
             ) from None
         self.invalidate_recordset(["letter_ids"])
-        lines.filtered("level_id").move_line_id._refresh_dunning_level()
+        # Work from the values just written: reading the new rows back would cost a
+        # query per thousand rows.
+        self.env["account.move.line"].browse(
+            {vals["move_line_id"] for vals in line_vals_list if vals["level_id"]}
+        )._refresh_dunning_level()
         if self.company_id.dunning_show_penalties:
-            self._compute_letter_penalties(lines)
+            self._compute_letter_penalties(line_vals_list)
         return letters
 
-    def _compute_letter_penalties(self, lines):
+    def _compute_letter_penalties(self, line_vals_list):
         """Refresh the penalties of the listed late invoices as of the run date, so
         that the letters show them (company option)."""
-        invoices = lines.filtered(
-            lambda line: line.kind == "invoice" and line.days_late > 0
-        ).move_line_id.move_id.filtered(lambda move: move.move_type == "out_invoice")
+        items = self.env["account.move.line"].browse(
+            {
+                vals["move_line_id"]
+                for vals in line_vals_list
+                if vals["kind"] == "invoice" and vals["days_late"] > 0
+            }
+        )
+        items.fetch(["move_id"])
+        items.move_id.fetch(["move_type"])
+        invoices = items.move_id.filtered(lambda move: move.move_type == "out_invoice")
         if invoices:
             invoices.compute_late_penalties(self.date)
 
