@@ -76,4 +76,9 @@ class CreditBulkMixin(models.AbstractModel):
             for inverse in self.pool.field_inverses[field]:
                 targets.invalidate_recordset([inverse.name])
         records.modified(fnames, create=True)
+        # Stored computed fields given in the values (related copies such as a
+        # letter item's state) are already right in the table: nothing to recompute.
+        for field in fields_:
+            if field.compute and field.store:
+                self.env.remove_to_compute(field, records)
         return records

@@ -215,30 +215,35 @@ class CreditDunningLetter(models.Model):
                 _logger.info("Dunning letters could not be rendered: %s", error)
                 letters.write({"state": "error", "error_message": str(error)})
                 continue
-            mail_by_letter = {mail.res_id: mail for mail in mails}
-            for letter in letters:
-                mail = mail_by_letter.get(letter.id)
-                letter.email_state = "queued" if mail else "failed"
+            queued = letters.browse(mails.mapped("res_id"))
+            queued.email_state = "queued"
+            (letters - queued).email_state = "failed"
 
     def _schedule_calls(self):
-        """One phone-call activity per letter, for the customer's responsible user."""
+        """One phone-call activity per customer and responsible user, for all the
+        letters of that customer sent together."""
         partner_model = self.env["ir.model"]._get_id("res.partner")
+        default_type = self.env.ref("mail.mail_activity_data_call")
+        # display_name of every customer at once (the activity stores it).
+        self.partner_id.mapped("display_name")
+        groups = self.grouped(
+            lambda letter: (letter.partner_id, letter.user_id or self.env.user)
+        )
         vals_list = []
-        for letter in self:
-            level = letter.level_id
+        for (partner, user), letters in groups.items():
+            level = max(letters.level_id, key=letters.level_id._severity_key)
             vals_list.append(
                 {
                     "res_model_id": partner_model,
-                    "res_id": letter.partner_id.id,
-                    "activity_type_id": level.activity_type_id.id
-                    or self.env.ref("mail.mail_activity_data_call").id,
+                    "res_id": partner.id,
+                    "activity_type_id": (level.activity_type_id or default_type).id,
                     "summary": level.activity_summary
                     or _(
                         "Call about the overdue invoices (%(letter)s)",
-                        letter=letter.name,
+                        letter=", ".join(letters.mapped("name")),
                     ),
-                    "user_id": letter.user_id.id or self.env.uid,
-                    "date_deadline": letter.date,
+                    "user_id": user.id,
+                    "date_deadline": max(letters.mapped("date")),
                 }
             )
         activities = (
@@ -247,8 +252,8 @@ class CreditDunningLetter(models.Model):
             .with_context(mail_activity_quick_update=True)
             .create(vals_list)
         )
-        for letter, activity in zip(self, activities, strict=True):
-            letter.activity_id = activity
+        for letters, activity in zip(groups.values(), activities, strict=True):
+            letters.activity_id = activity
 
     def _channel_labels(self):
         self.ensure_one()
@@ -263,6 +268,8 @@ class CreditDunningLetter(models.Model):
 
     def _log_sending(self):
         """Log the letter in the chatter of the customer and of each invoice."""
+        self.line_ids.fetch(["level_id", "move_line_id"])
+        self.line_ids.move_line_id.fetch(["move_id"])
         partner_bodies = {}
         move_bodies = {}
         for letter in self:

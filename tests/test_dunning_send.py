@@ -128,3 +128,16 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
         with self.mock_mail_gateway():
             run.action_send()
         self.assertEqual(letter.state, "sent")
+
+    def test_two_letters_of_a_customer_sent_together_share_one_call(self):
+        """Letters of one customer from two runs, sent at once from the list."""
+        self.make_invoice(due=date(2026, 1, 1))
+        first = self.run_dunning(date(2026, 2, 20)).letter_ids
+        second = self.run_dunning(date(2026, 2, 21)).letter_ids
+        (first + second).level_id.create_activity = True
+        first.create_activity = second.create_activity = True
+        with self.mock_mail_gateway():
+            (first + second).action_send()
+        self.assertEqual((first + second).mapped("state"), ["sent", "sent"])
+        self.assertEqual(first.activity_id, second.activity_id)
+        self.assertEqual(len(first.activity_id), 1)
