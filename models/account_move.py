@@ -253,6 +253,7 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------ checks
 
     def _check_penalty_invoices(self):
+        self.fetch(["move_type", "state", "name"])
         for move in self:
             if move.move_type == "out_refund":
                 raise UserError(

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
@@ -34,33 +34,34 @@ class CreditBulkMixin(models.AbstractModel):
             )
         fnames = sorted({fname for vals in vals_list for fname in vals})
         fields_ = [self._fields[fname] for fname in fnames]
-        now = fields.Datetime.to_string(self.env.cr.now())
-        uid = self.env.uid
-        columns = [*fnames, "create_uid", "create_date", "write_uid", "write_date"]
-        rows = [
+        now = self.env.cr.now()
+        # One array per column, unnested by the server: far cheaper to send and to
+        # parse than tens of thousands of VALUES tuples.
+        columns = [
             SQL(
-                "%s",
-                (
-                    *(
-                        field.convert_to_column(vals.get(field.name), self, vals)
-                        for field in fields_
-                    ),
-                    uid,
-                    now,
-                    uid,
-                    now,
-                ),
+                "%s::%s[]",
+                [
+                    field.convert_to_column(vals.get(field.name), self, vals)
+                    for vals in vals_list
+                ],
+                SQL(field.column_type[1]),
             )
-            for vals in vals_list
+            for field in fields_
         ]
         ids = [
             row[0]
             for row in self.env.execute_query(
                 SQL(
-                    "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                    "INSERT INTO %s (%s, create_uid, create_date, write_uid,"
+                    " write_date) SELECT *, %s, %s, %s, %s FROM unnest(%s)"
+                    " RETURNING id",
                     SQL.identifier(self._table),
-                    SQL(", ").join(SQL.identifier(column) for column in columns),
-                    SQL(", ").join(rows),
+                    SQL(", ").join(SQL.identifier(fname) for fname in fnames),
+                    self.env.uid,
+                    now,
+                    self.env.uid,
+                    now,
+                    SQL(", ").join(columns),
                 )
             )
         ]
