@@ -90,6 +90,20 @@ class CreditCollectionCommon(AccountTestInvoicingCommon):
             }
         )
 
+        cls.split_term = cls.env["account.payment.term"].create(
+            {
+                "name": "Half at 30, half at 60",
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 50, "nb_days": 30}
+                    ),
+                    Command.create(
+                        {"value": "percent", "value_amount": 50, "nb_days": 60}
+                    ),
+                ],
+            }
+        )
+
     @classmethod
     def make_invoice(
         cls,

@@ -108,21 +108,8 @@ class TestDunningRun(CreditCollectionCommon):
         self.assertFalse(run.letter_ids)
 
     def test_installments_are_dunned_by_their_own_due_date(self):
-        term = self.env["account.payment.term"].create(
-            {
-                "name": "Half at 30, half at 60",
-                "line_ids": [
-                    Command.create(
-                        {"value": "percent", "value_amount": 50, "nb_days": 30}
-                    ),
-                    Command.create(
-                        {"value": "percent", "value_amount": 50, "nb_days": 60}
-                    ),
-                ],
-            }
-        )
         invoice = self.make_invoice(
-            amount=2000, invoice_date=date(2026, 1, 1), term=term, due=None
+            amount=2000, invoice_date=date(2026, 1, 1), term=self.split_term, due=None
         )
         first_installment, second_installment = self.term_lines(invoice).sorted(
             "date_maturity"

@@ -74,21 +74,8 @@ class TestPenaltyLines(CreditCollectionCommon):
         self.assertFalse(invoice.compute_late_penalties(date(2026, 3, 31)))
 
     def test_installments_each_from_their_own_due_date(self):
-        term = self.env["account.payment.term"].create(
-            {
-                "name": "Half at 30, half at 60",
-                "line_ids": [
-                    Command.create(
-                        {"value": "percent", "value_amount": 50, "nb_days": 30}
-                    ),
-                    Command.create(
-                        {"value": "percent", "value_amount": 50, "nb_days": 60}
-                    ),
-                ],
-            }
-        )
         invoice = self.make_invoice(
-            amount=1000, invoice_date=date(2026, 1, 1), term=term, due=None
+            amount=1000, invoice_date=date(2026, 1, 1), term=self.split_term, due=None
         )
         invoice.compute_late_penalties(date(2026, 3, 31))
         lines = self.lines(invoice)

@@ -39,23 +39,9 @@ if ! "$ODOO_PYTHON" -c "import odoo" >/dev/null 2>&1; then
 fi
 
 # PostgreSQL running, and the role Odoo connects with.
-pg_ready() {
-    pg_isready -q -h "$ODOO_DB_HOST" -p "$ODOO_DB_PORT" >/dev/null 2>&1
-}
-if ! pg_ready; then
-    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
-        # shellcheck disable=SC2012 # version folders: plain numbers
-        PG_VERSION="$(ls /etc/postgresql | sort -V | tail -n 1)"
-        echo "PostgreSQL is not running: starting cluster $PG_VERSION/main"
-        pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start ||
-            echo "warning: pg_ctlcluster $PG_VERSION main start failed" >&2
-    fi
-    for _ in $(seq 1 30); do
-        pg_ready && break
-        sleep 1
-    done
-    pg_ready || fail "PostgreSQL does not answer at $ODOO_DB_HOST:$ODOO_DB_PORT"
-fi
+# shellcheck source=tools/postgres.sh
+. "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
+ensure_postgres
 PSQL=(psql -h "$ODOO_DB_HOST" -p "$ODOO_DB_PORT" -U "$ODOO_DB_USER")
 if ! "${PSQL[@]}" -d postgres -tAc "SELECT 1" >/dev/null 2>&1; then
     echo "Creating the PostgreSQL role '$ODOO_DB_USER'"
