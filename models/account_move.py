@@ -374,7 +374,7 @@ class AccountMove(models.Model):
         )
         return _(
             "No reference rate '%(kind)s' for the half-year %(half_year)s, so the "
-            "penalties cannot be computed. Add it in Accounting > Credit Collection > "
+            "penalties cannot be computed. Add it in Credit Collection > "
             "Configuration > Reference Rates (official source: %(where)s).",
             kind=kinds.get(missing.kind, missing.kind),
             half_year=half_year_label(missing.half_year),
