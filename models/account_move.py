@@ -216,8 +216,7 @@ class AccountMove(models.Model):
         self._check_penalty_invoices()
         vals_list = self._prepare_penalty_lines(as_of)
         Line = self.env["credit.penalty.line"]
-        Line.search([("move_id", "in", self.ids), ("state", "=", "draft")]).unlink()
-        self.invalidate_recordset(["penalty_line_ids"])
+        Line._bulk_unlink([("move_id", "in", self.ids), ("state", "=", "draft")])
         return Line._bulk_create(vals_list)
 
     def action_compute_late_penalties(self):
