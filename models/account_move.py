@@ -501,18 +501,20 @@ class AccountMove(models.Model):
     def _attach_penalty_statement(self, as_of):
         """Attach to each penalty invoice the statement of the lines it invoices."""
         report = self.env["ir.actions.report"]
+        lines_by_invoice = (
+            self.env["credit.penalty.line"]
+            .search([("penalty_move_id", "in", self.ids)])
+            .grouped("penalty_move_id")
+        )
+        vals_list = []
         for invoice in self:
-            lines = self.env["credit.penalty.line"].search(
-                [("penalty_move_id", "=", invoice.id)]
-            )
-            content, _type = report.with_context(
-                penalty_line_ids=lines.ids
-            )._render_qweb_pdf(
+            line_ids = lines_by_invoice[invoice].ids
+            content, _type = report._render_qweb_pdf(
                 "l10n_fr_credit_collection.action_report_penalty_statement",
                 invoice.commercial_partner_id.ids,
-                data={"as_of": fields.Date.to_string(as_of), "line_ids": lines.ids},
+                data={"as_of": fields.Date.to_string(as_of), "line_ids": line_ids},
             )
-            self.env["ir.attachment"].create(
+            vals_list.append(
                 {
                     "name": _(
                         "Penalty statement %(invoice)s.pdf",
@@ -524,3 +526,4 @@ class AccountMove(models.Model):
                     "res_id": invoice.id,
                 }
             )
+        self.env["ir.attachment"].create(vals_list)

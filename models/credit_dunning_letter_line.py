@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 
 
@@ -65,26 +67,30 @@ class CreditDunningLetterLine(models.Model):
             ],
             ["move_id", "move_line_id", "kind", "date_to", "amount", "currency_id"],
         )
+        # Indexed once, so that each letter item is a dictionary look-up.
+        interest = defaultdict(list)  # (item, currency) -> [(date_to, amount)]
+        indemnity = defaultdict(float)  # (invoice, currency) -> amount
+        for penalty in penalties:
+            if penalty.kind == "interest":
+                interest[(penalty.move_line_id.id, penalty.currency_id.id)].append(
+                    (penalty.date_to, penalty.amount)
+                )
+            else:
+                indemnity[(penalty.move_id.id, penalty.currency_id.id)] += (
+                    penalty.amount
+                )
         indemnity_done = set()
         for line in self.sorted(lambda line: (line.letter_id.id, line.id)):
+            currency = line.currency_id.id
             amount = sum(
-                penalty.amount
-                for penalty in penalties
-                if penalty.kind == "interest"
-                and penalty.move_line_id == line.move_line_id
-                and penalty.date_to <= line.letter_id.date
-                and penalty.currency_id == line.currency_id
+                value
+                for date_to, value in interest[(line.move_line_id.id, currency)]
+                if date_to <= line.letter_id.date
             )
-            key = (line.letter_id.id, line.move_line_id.move_id.id)
-            if key not in indemnity_done:
-                indemnity_done.add(key)
-                amount += sum(
-                    penalty.amount
-                    for penalty in penalties
-                    if penalty.kind == "indemnity"
-                    and penalty.move_id == line.move_line_id.move_id
-                    and penalty.currency_id == line.currency_id
-                )
+            move = line.move_line_id.move_id.id
+            if (line.letter_id.id, move) not in indemnity_done:
+                indemnity_done.add((line.letter_id.id, move))
+                amount += indemnity[(move, currency)]
             line.penalty_amount = amount
 
     def init(self):

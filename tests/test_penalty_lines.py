@@ -1,10 +1,11 @@
 from datetime import date
 
+from freezegun import freeze_time
 from psycopg2.errors import UniqueViolation
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import CreditCollectionCommon
@@ -327,9 +328,40 @@ class TestPenaltyLines(CreditCollectionCommon):
         on_time = self.make_invoice(
             partner=self.customer_b, amount=1000, due=date(2099, 1, 31)
         )
-        from freezegun import freeze_time
-
         with freeze_time("2026-03-31"):
             self.env["account.move"]._cron_compute_late_penalties()
         self.assertTrue(late.penalty_line_ids)
         self.assertFalse(on_time.penalty_line_ids)
+
+    def test_waive_wizard_needs_a_reason(self):
+        invoice = self.make_invoice(amount=1000, due=date(2026, 1, 31))
+        lines = invoice.compute_late_penalties(date(2026, 3, 31))
+        with self.assertRaisesMessage(UserError, "Give the reason"):
+            lines.action_waive("")
+        self.assertEqual(set(lines.mapped("state")), {"draft"})
+        wizard = Form(
+            self.env["credit.penalty.waive.wizard"].with_context(
+                active_model="credit.penalty.line", active_ids=lines.ids
+            )
+        )
+        wizard.reason = "Long-standing customer"
+        wizard.save().action_waive()
+        self.assertEqual(set(lines.mapped("state")), {"waived"})
+        self.assertEqual(set(lines.mapped("waive_reason")), {"Long-standing customer"})
+
+    def test_list_action_computes_the_selected_invoices(self):
+        invoice = self.make_invoice(amount=1000, due=date(2026, 1, 31))
+        refund = self.make_invoice(
+            amount=10, due=date(2026, 1, 31), move_type="out_refund"
+        )
+        action = self.env.ref(
+            "l10n_fr_credit_collection.action_account_move_compute_penalties"
+        )
+        with freeze_time("2026-03-31"):
+            result = action.with_context(
+                active_model="account.move", active_ids=(invoice + refund).ids
+            ).run()
+        self.assertEqual(result["res_model"], "credit.penalty.line")
+        lines = self.env["credit.penalty.line"].search(result["domain"])
+        self.assertEqual(lines.move_id, invoice)
+        self.assertEqual(lines.filtered(lambda line: line.kind == "interest").days, 59)
