@@ -72,11 +72,19 @@ def resolve_level(levels, due_date: date, run_date: date, received=()):
     return fired[-1] if fired else None
 
 
+# The one order of severity (most severe last): a formal notice first, then the
+# longest delay, then the sequence and the key for stability. The ORM's sort key and
+# the SQL that refreshes item levels are both built from this tuple.
+SEVERITY = ("is_formal_notice", "delay_days", "sequence", "key")
+
+
+def severity_key(level):
+    """Sort key of a level's severity (see :data:`SEVERITY`)."""
+    return tuple(getattr(level, attribute) for attribute in SEVERITY)
+
+
 def highest_level(levels):
     """The most severe of several levels: formal notice first, then longest delay."""
     if not levels:
         return None
-    return max(
-        levels,
-        key=lambda lvl: (lvl.is_formal_notice, lvl.delay_days, lvl.sequence, lvl.key),
-    )
+    return max(levels, key=severity_key)

@@ -9,6 +9,7 @@ from . import credit_dunning_run
 from . import credit_dunning_letter
 from . import credit_dunning_letter_line
 from . import account_move
+from . import account_move_penalty
 from . import account_move_line
 from . import mail_mail
 from . import ir_actions_report

@@ -1,6 +1,16 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..engine.levels import SEVERITY
+
+# Column of ``credit_dunning_level`` behind each attribute of the engine's order.
+SEVERITY_COLUMNS = {
+    "is_formal_notice": SQL("COALESCE(level.is_formal_notice, FALSE)"),
+    "delay_days": SQL("level.delay_days"),
+    "sequence": SQL("level.sequence"),
+    "key": SQL("level.id"),
+}
+
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
@@ -19,8 +29,7 @@ class AccountMoveLine(models.Model):
 
     def _refresh_dunning_level(self):
         """Recompute the dunning level of these items from their letters, in one
-        UPDATE whatever their number (see ``credit.dunning.level._severity_key``
-        for the order of severity)."""
+        UPDATE whatever their number, in the engine's order of severity."""
         if not self:
             return
         self.env["credit.dunning.letter.line"].flush_model(
@@ -42,16 +51,16 @@ class AccountMoveLine(models.Model):
                                     ON level.id = dl.level_id
                                  WHERE dl.move_line_id = item.id
                                    AND dl.letter_state != 'cancelled'
-                              ORDER BY COALESCE(level.is_formal_notice, FALSE) DESC,
-                                       level.delay_days DESC,
-                                       level.sequence DESC,
-                                       level.id DESC
+                              ORDER BY %s
                                  LIMIT 1) AS level_id
                           FROM unnest(%s::int[]) AS item(id)
                        ) AS fresh
                  WHERE aml.id = fresh.id
                    AND aml.dunning_level_id IS DISTINCT FROM fresh.level_id
                 """,
+                SQL(", ").join(
+                    SQL("%s DESC", SEVERITY_COLUMNS[name]) for name in SEVERITY
+                ),
                 list(self.ids),
             )
         )

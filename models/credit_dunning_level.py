@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..engine.levels import Level, severity_key
+
 
 class CreditDunningLevel(models.Model):
     _name = "credit.dunning.level"
@@ -59,10 +61,20 @@ class CreditDunningLevel(models.Model):
         for level in self:
             level.display_name = f"{level.name} ({level.delay_days:+d})"
 
+    def _engine_level(self):
+        """The level as the engine sees it."""
+        self.ensure_one()
+        return Level(
+            key=self.id,
+            sequence=self.sequence,
+            delay_days=self.delay_days,
+            is_formal_notice=self.is_formal_notice,
+        )
+
     @api.model
     def _severity_key(self, level):
-        """Sort key of a level's severity; the same rule as the engine's."""
-        return (level.is_formal_notice, level.delay_days, level.sequence, level.id)
+        """Sort key of a level's severity: the engine's order."""
+        return severity_key(level._engine_level())
 
     @api.constrains("delay_days", "sequence", "policy_id")
     def _check_policy_delays(self):

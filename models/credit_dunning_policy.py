@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine.levels import Level, check_delays
+from ..engine.levels import check_delays
 
 
 class CreditDunningPolicy(models.Model):
@@ -39,15 +39,7 @@ class CreditDunningPolicy(models.Model):
 
     def _engine_levels(self):
         """The levels of the policy as engine objects, keyed by level id."""
-        return {
-            level.id: Level(
-                key=level.id,
-                sequence=level.sequence,
-                delay_days=level.delay_days,
-                is_formal_notice=level.is_formal_notice,
-            )
-            for level in self.level_ids
-        }
+        return {level.id: level._engine_level() for level in self.level_ids}
 
     @api.constrains("name", "level_ids", "active")
     def _check_levels(self):
