@@ -22,6 +22,7 @@ CENT = Decimal("0.01")
 B2B_MARGIN = Decimal("10")  # percentage points over the ECB rate, L441-10 II
 CONTRACTUAL_FLOOR_FACTOR = Decimal("3")  # x the legal interest rate, L441-10 II
 JUDGMENT_UPLIFT = Decimal("5")  # percentage points, C. mon. fin. L313-3
+RECOVERY_INDEMNITY = Decimal("40.00")  # EUR per invoice paid late, fixed by D441-5
 
 ECB_MRO = "ecb_mro"
 LEGAL_PROFESSIONAL = "legal_professional"  # creditor acting for its business
