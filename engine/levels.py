@@ -10,7 +10,11 @@ The rules (DESIGN.md section 3, issue "foundation and amicable dunning"):
   history starts at the highest *non formal-notice* level its delay reached, which also
   covers the first run over old debts;
 * when several levels above the last one received have fired (runs were paused), the
-  item goes to the highest of them: the customer gets one letter, not a burst of them.
+  item goes to the highest of them: the customer gets one letter, not a burst of them;
+* a level never goes out before the customer's deadline to pay the last letter sent
+  about the item has expired: each level has a minimum interval (by default the
+  payment deadline of the level before it), and the item escalates only once the
+  longest interval of the levels it climbs has fully passed since that letter.
 """
 
 from dataclasses import dataclass
@@ -25,6 +29,7 @@ class Level:
     sequence: int
     delay_days: int
     is_formal_notice: bool = False
+    min_interval_days: int = 0
 
 
 def days_late(due_date: date, on_date: date) -> int:
@@ -47,13 +52,23 @@ def check_delays(levels):
     ]
 
 
-def resolve_level(levels, due_date: date, run_date: date, received=()):
+def resolve_level(
+    levels,
+    due_date: date,
+    run_date: date,
+    received=(),
+    last_sent_date: date | None = None,
+    last_sent_level=None,
+):
     """The level to send for one item, or ``None`` when nothing new is due.
 
     :param levels: the :class:`Level` objects of the item's policy
     :param due_date: the installment's own due date (``date_maturity``)
     :param run_date: the date of the run
     :param received: keys of the levels of this policy the item already received
+    :param last_sent_date: when the last letter about the item was sent, if any
+    :param last_sent_level: key of that letter's level (default: the highest of
+        ``received``); the intervals are counted from it
     """
     ordered = order_levels(levels)
     if not ordered:
@@ -61,15 +76,23 @@ def resolve_level(levels, due_date: date, run_date: date, received=()):
     rank = {lvl.key: index for index, lvl in enumerate(ordered)}
     received_ranks = [rank[key] for key in received if key in rank]
     last_rank = max(received_ranks) if received_ranks else -1
+    if last_sent_level in rank:
+        last_rank = max(last_rank, rank[last_sent_level])
     late = days_late(due_date, run_date)
-    fired = [
-        lvl
-        for index, lvl in enumerate(ordered)
-        if index > last_rank and lvl.delay_days <= late
-    ]
-    if not received_ranks:
-        fired = [lvl for lvl in fired if not lvl.is_formal_notice]
-    return fired[-1] if fired else None
+    since_sent = days_late(last_sent_date, run_date) if last_sent_date else None
+    found = None
+    wait = 0
+    for lvl in ordered[last_rank + 1 :]:
+        # Climbing several levels at once never waits less than any of them.
+        wait = max(wait, lvl.min_interval_days)
+        if lvl.delay_days > late:
+            continue
+        if since_sent is not None and since_sent <= wait:
+            continue
+        if lvl.is_formal_notice and not received_ranks:
+            continue
+        found = lvl
+    return found
 
 
 # The one order of severity (most severe last): a formal notice first, then the

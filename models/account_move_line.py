@@ -24,12 +24,15 @@ class AccountMoveLine(models.Model):
         readonly=True,
         copy=False,
         index="btree_not_null",
-        help="Highest level this installment received in a letter not cancelled.",
+        help="Highest level this installment received in a letter actually sent.",
     )
 
     def _refresh_dunning_level(self):
-        """Recompute the dunning level of these items from their letters, in one
-        UPDATE whatever their number, in the engine's order of severity."""
+        """Recompute the dunning level of these items from their sent letters, in
+        one UPDATE whatever their number, in the engine's order of severity.
+
+        Only a sent letter counts: a letter still waiting (to send, to print, on
+        hold or in error) has told the customer nothing yet."""
         if not self:
             return
         self.env["credit.dunning.letter.line"].flush_model(
@@ -50,7 +53,7 @@ class AccountMoveLine(models.Model):
                                   JOIN credit_dunning_level level
                                     ON level.id = dl.level_id
                                  WHERE dl.move_line_id = item.id
-                                   AND dl.letter_state != 'cancelled'
+                                   AND dl.letter_state = 'sent'
                               ORDER BY %s
                                  LIMIT 1) AS level_id
                           FROM unnest(%s::int[]) AS item(id)

@@ -45,6 +45,16 @@ class CreditDunningLevel(models.Model):
         default=8,
         help="Days the customer is given to pay, printed on the letter.",
     )
+    min_interval_days = fields.Integer(
+        string="Minimum Interval (days)",
+        compute="_compute_min_interval_days",
+        store=True,
+        readonly=False,
+        help="Days that must have fully passed since the last letter sent about an "
+        "item before this level goes out, so that a letter never follows another "
+        "one before the deadline it gave has expired. Defaults to the payment "
+        "deadline of the previous level.",
+    )
     letter_subject = fields.Char(translate=True)
     letter_intro = fields.Html(string="Opening Text", translate=True)
     letter_closing = fields.Html(string="Closing Text", translate=True)
@@ -56,7 +66,26 @@ class CreditDunningLevel(models.Model):
     )
     activity_summary = fields.Char(translate=True)
 
-    @api.depends("name", "delay_days")
+    _sql_constraints = [
+        (
+            "min_interval_days_positive",
+            "CHECK (min_interval_days >= 0)",
+            "The minimum interval of a dunning level cannot be negative.",
+        ),
+    ]
+
+    @api.depends("policy_id", "sequence", "delay_days")
+    def _compute_min_interval_days(self):
+        # A default that follows the level's place in its policy: only its own
+        # position is a dependency, so that a value typed by hand survives edits of
+        # the other levels.
+        for level in self:
+            place = (level.sequence, level.delay_days)
+            previous = level.policy_id.level_ids.filtered(
+                lambda other, place=place: (other.sequence, other.delay_days) < place
+            ).sorted(lambda other: (other.sequence, other.delay_days))
+            level.min_interval_days = previous[-1:].payment_deadline_days
+
     def _compute_display_name(self):
         for level in self:
             level.display_name = f"{level.name} ({level.delay_days:+d})"
@@ -69,6 +98,7 @@ class CreditDunningLevel(models.Model):
             sequence=self.sequence,
             delay_days=self.delay_days,
             is_formal_notice=self.is_formal_notice,
+            min_interval_days=self.min_interval_days,
         )
 
     @api.model

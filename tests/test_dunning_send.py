@@ -1,5 +1,7 @@
 from datetime import date
 
+from freezegun import freeze_time
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -42,16 +44,21 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
         self.assertEqual(run.state, "done")
 
     def test_customer_without_email_gets_a_letter_that_says_so(self):
+        """Flagged when computed, waits to be printed once sent, and is sent when
+        the run prints its postal letters."""
         self.customer.email = False
         run, letter = self._letter_for(
             self.customer, date(2026, 3, 1), date(2026, 3, 9)
         )
+        self.assertTrue(letter.email_fallback)
+        self.assertTrue(letter.send_letter)
         with self.mock_mail_gateway():
             run.action_send()
         self.assertFalse(self._new_mails)
-        self.assertTrue(letter.email_fallback)
-        self.assertTrue(letter.send_letter)
-        self.assertEqual(letter.state, "sent")
+        self.assertEqual(letter.state, "to_print")
+        self.assertFalse(letter.sent_date)
+        self.assertFalse(letter.line_ids.move_id.dunning_level_id)
+        self.assertEqual(run.state, "computed")
         html = (
             self.env["ir.actions.report"]
             ._render_qweb_html(
@@ -61,10 +68,91 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
         )
         self.assertIn("because we have no email address for you", html)
         self.assertEqual(run.print_count, 1)
-        action = run.action_print_letters()
+        with freeze_time("2026-03-11"):
+            action = run.action_print_letters()
         self.assertEqual(
             action["report_name"], "l10n_fr_credit_collection.report_dunning_letter"
         )
+        self.assertEqual(letter.state, "sent")
+        self.assertEqual(letter.sent_date, date(2026, 3, 11))
+        self.assertEqual(letter.printed_date, date(2026, 3, 11))
+        self.assertEqual(letter.line_ids.move_id.dunning_level_id, self.first)
+        self.assertEqual(run.print_count, 0)
+        self.assertEqual(run.state, "done")
+        with self.assertRaisesMessage(UserError, "waits to be printed"):
+            run.action_print_letters()
+
+    def test_email_and_post_level_waits_for_the_print(self):
+        """The email goes at sending; the letter is sent, and the invoice at its
+        level, once the postal copy is printed from the letter."""
+        run, letter = self._letter_for(
+            self.customer, date(2026, 1, 1), date(2026, 2, 10)
+        )
+        self.assertEqual(letter.level_id, self.second)
+        invoice = letter.line_ids.move_id
+        with self.mock_mail_gateway(), freeze_time("2026-02-10"):
+            run.action_send()
+            self.assertEqual(len(self._new_mails), 1)
+        self.assertEqual(letter.state, "to_print")
+        self.assertEqual(letter.email_state, "queued")
+        self.assertFalse(invoice.dunning_level_id)
+        self.assertFalse(
+            any(letter.name in body for body in invoice.message_ids.mapped("body")),
+            "logged once it is really sent",
+        )
+        # Still waiting: the next run writes nothing new about the invoice.
+        self.assertFalse(self.run_dunning(date(2026, 3, 1)).letter_ids)
+        with freeze_time("2026-02-12"):
+            letter.action_print()
+        self.assertEqual(letter.state, "sent")
+        self.assertEqual(letter.sent_date, date(2026, 2, 12))
+        self.assertEqual(invoice.dunning_level_id, self.second)
+        self.assertEqual(run.state, "done")
+        self.assertTrue(
+            any(letter.name in body for body in invoice.message_ids.mapped("body"))
+        )
+        # A reprint changes nothing.
+        with freeze_time("2026-02-20"):
+            letter.action_print()
+        self.assertEqual(letter.sent_date, date(2026, 2, 12))
+
+    def test_email_failure_after_printing_does_not_ask_to_print_again(self):
+        run, letter = self._letter_for(
+            self.customer, date(2026, 1, 1), date(2026, 2, 10)
+        )
+        with self.mock_mail_gateway():
+            run.action_send()
+            letter.action_print()
+            self.assertEqual(letter.state, "sent")
+            letter._mark_email_result("mailbox full")
+            self.assertEqual(letter.state, "error")
+            letter.action_retry()
+        self.assertEqual(letter.state, "sent")
+
+    def test_address_found_before_sending_goes_by_email(self):
+        self.customer.email = False
+        run, letter = self._letter_for(
+            self.customer, date(2026, 3, 1), date(2026, 3, 9)
+        )
+        self.assertTrue(letter.email_fallback)
+        self.customer.email = "compta@martin.example"
+        with self.mock_mail_gateway():
+            run.action_send()
+            self.assertEqual(len(self._new_mails), 1)
+        self.assertFalse(letter.email_fallback)
+        self.assertFalse(letter.send_letter)
+        self.assertEqual(letter.state, "sent")
+
+    def test_address_lost_before_sending_goes_by_post(self):
+        run, letter = self._letter_for(
+            self.customer, date(2026, 3, 1), date(2026, 3, 9)
+        )
+        self.assertFalse(letter.email_fallback)
+        self.customer.email = False
+        with self.mock_mail_gateway():
+            run.action_send()
+        self.assertTrue(letter.email_fallback)
+        self.assertEqual(letter.state, "to_print")
 
     def test_failed_email_puts_the_letter_in_error_and_retry_works(self):
         self.customer.email = "not an email address"
@@ -90,11 +178,15 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
         salesman = self.env.user
         self.customer.user_id = salesman
         self.make_invoice(due=date(2026, 1, 1))
-        self.run_dunning(date(2026, 2, 20)).action_send()
-        run = self.run_dunning(date(2026, 2, 21))
+        reminder = self.run_dunning(date(2026, 2, 20))
+        with freeze_time("2026-02-20"):
+            reminder.action_send()
+            reminder.action_print_letters()
+        run = self.run_dunning(date(2026, 3, 1))
         letter = run.letter_ids
         self.assertEqual(letter.level_id, self.notice)
         run.action_send()
+        self.assertEqual(letter.state, "to_print", "the notice goes by post")
         activity = letter.activity_id
         self.assertEqual(activity.res_model, "res.partner")
         self.assertEqual(activity.res_id, self.customer.id)
@@ -133,11 +225,29 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
         """Letters of one customer from two runs, sent at once from the list."""
         self.make_invoice(due=date(2026, 1, 1))
         first = self.run_dunning(date(2026, 2, 20)).letter_ids
+        self.make_invoice(due=date(2026, 1, 5))
         second = self.run_dunning(date(2026, 2, 21)).letter_ids
         (first + second).level_id.create_activity = True
         first.create_activity = second.create_activity = True
         with self.mock_mail_gateway():
             (first + second).action_send()
-        self.assertEqual((first + second).mapped("state"), ["sent", "sent"])
+        self.assertEqual((first + second).mapped("state"), ["to_print", "to_print"])
         self.assertEqual(first.activity_id, second.activity_id)
         self.assertEqual(len(first.activity_id), 1)
+
+    def test_print_menu_of_the_list_marks_postal_letters_sent(self):
+        self.customer.email = False
+        run, letter = self._letter_for(
+            self.customer, date(2026, 3, 1), date(2026, 3, 9)
+        )
+        with self.mock_mail_gateway():
+            run.action_send()
+        self.assertEqual(letter.state, "to_print")
+        action = (
+            self.env.ref("l10n_fr_credit_collection.action_credit_dunning_letter_print")
+            .with_context(active_model=letter._name, active_ids=letter.ids)
+            .run()
+        )
+        self.assertEqual(action["type"], "ir.actions.report")
+        self.assertEqual(letter.state, "sent")
+        self.assertEqual(letter.line_ids.move_id.dunning_level_id, self.first)

@@ -102,3 +102,151 @@ def test_runs_day_after_day_reach_every_level_in_order(late):
             received.append(level.key)
     assert received == sorted(received)
     assert len(received) == len(set(received))
+
+
+# The standard policy with its default intervals: each level waits for the payment
+# deadline (8 days) of the letter before it.
+PACED = [
+    Level(key=1, sequence=10, delay_days=-5),
+    Level(key=2, sequence=20, delay_days=7, min_interval_days=8),
+    Level(key=3, sequence=30, delay_days=20, min_interval_days=8),
+    Level(
+        key=4, sequence=40, delay_days=35, is_formal_notice=True, min_interval_days=8
+    ),
+]
+P_COURTESY, P_FIRST, P_SECOND, P_NOTICE = PACED
+
+
+def test_formal_notice_waits_for_the_reminder_deadline():
+    """The bug of issue 6: a reminder giving 8 days sent on day 200, then a notice
+    the next day. The notice waits until the 8 days have fully passed."""
+    sent = on(200)
+    for days_after in range(9):
+        assert (
+            resolve_level(
+                PACED,
+                DUE,
+                sent + timedelta(days=days_after),
+                received=[P_SECOND.key],
+                last_sent_date=sent,
+                last_sent_level=P_SECOND.key,
+            )
+            is None
+        ), days_after
+    assert (
+        resolve_level(
+            PACED,
+            DUE,
+            sent + timedelta(days=9),
+            received=[P_SECOND.key],
+            last_sent_date=sent,
+            last_sent_level=P_SECOND.key,
+        )
+        == P_NOTICE
+    )
+
+
+def test_climbing_several_levels_waits_for_the_longest_interval():
+    """Runs were paused: the item may jump from the first reminder to the second
+    (highest fired), but only after the interval of every level it passes over."""
+    levels = [
+        P_COURTESY,
+        Level(key=2, sequence=20, delay_days=7, min_interval_days=15),
+        Level(key=3, sequence=30, delay_days=20, min_interval_days=3),
+        Level(key=5, sequence=35, delay_days=25, min_interval_days=2),
+    ]
+    sent = on(30)
+    kwargs = {"received": [P_COURTESY.key], "last_sent_date": sent}
+    assert resolve_level(levels, DUE, sent + timedelta(days=15), **kwargs) is None
+    assert resolve_level(levels, DUE, sent + timedelta(days=16), **kwargs) == levels[3]
+
+
+def test_last_sent_level_counts_even_when_missing_from_received():
+    assert (
+        resolve_level(
+            PACED, DUE, on(25), last_sent_date=on(24), last_sent_level=P_FIRST.key
+        )
+        is None
+    )
+    assert (
+        resolve_level(
+            PACED, DUE, on(40), last_sent_date=on(24), last_sent_level=P_FIRST.key
+        )
+        == P_SECOND
+    )
+
+
+def test_no_letter_sent_means_no_wait():
+    assert resolve_level(PACED, DUE, on(8)) == P_FIRST
+
+
+intervals = st.integers(min_value=0, max_value=40)
+
+
+@given(
+    first=intervals,
+    second=intervals,
+    notice=intervals,
+    start=st.integers(min_value=-30, max_value=100),
+    days=st.integers(min_value=0, max_value=400),
+    pause=st.integers(min_value=1, max_value=30),
+)
+def test_every_letter_waits_for_the_interval_of_the_levels_it_climbs(
+    first, second, notice, start, days, pause
+):
+    """Runs every ``pause`` days, each level sent at once: between two letters about
+    the item, more days pass than the longest interval of the levels climbed, and
+    each letter's delay is reached."""
+    levels = [
+        P_COURTESY,
+        Level(key=2, sequence=20, delay_days=7, min_interval_days=first),
+        Level(key=3, sequence=30, delay_days=20, min_interval_days=second),
+        Level(
+            key=4,
+            sequence=40,
+            delay_days=35,
+            is_formal_notice=True,
+            min_interval_days=notice,
+        ),
+    ]
+    ordered = {lvl.key: index for index, lvl in enumerate(levels)}
+    received, sent_on = [], []
+    for day in range(start, start + days + 1, pause):
+        level = resolve_level(
+            levels,
+            DUE,
+            on(day),
+            received=received,
+            last_sent_date=sent_on[-1] if sent_on else None,
+        )
+        if level is None:
+            continue
+        assert level.delay_days <= day
+        if received:
+            climbed = levels[ordered[received[-1]] + 1 : ordered[level.key] + 1]
+            waited = (on(day) - sent_on[-1]).days
+            assert waited > max(lvl.min_interval_days for lvl in climbed)
+        else:
+            assert not level.is_formal_notice
+        received.append(level.key)
+        sent_on.append(on(day))
+    assert received == sorted(received, key=ordered.get)
+    assert len(received) == len(set(received))
+
+
+@given(
+    late=st.integers(min_value=-30, max_value=1000),
+    since=st.integers(min_value=0, max_value=60),
+    history=st.lists(st.sampled_from(PACED), min_size=1, max_size=3),
+)
+def test_interval_only_delays_never_changes_the_level(late, since, history):
+    """Waiting for the interval postpones a level: whatever it returns is what the
+    rule without intervals would return, or nothing."""
+    received = [lvl.key for lvl in history]
+    paced = resolve_level(
+        PACED, DUE, on(late), received=received, last_sent_date=on(late - since)
+    )
+    unpaced = resolve_level(STANDARD, DUE, on(late), received=received)
+    if paced is not None:
+        assert unpaced is not None
+        assert paced.sequence <= unpaced.sequence
