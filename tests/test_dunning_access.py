@@ -24,16 +24,30 @@ class TestDunningAccess(CreditCollectionCommon):
         cls.make_invoice(due=date(2026, 3, 1))
 
     def test_user_without_the_group(self):
-        env = self.env(user=self.invoicing_user)
-        with self.assertRaises(AccessError):
-            env["credit.dunning.run"].search([])
-        with self.assertRaises(AccessError):
-            env["credit.dunning.letter"].search([])
-        with self.assertRaises(AccessError):
-            env["credit.dunning.run"].create({"date": date(2026, 3, 10)})
+        plain = new_test_user(
+            self.env,
+            login="plain",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
         menu = self.env.ref("l10n_fr_credit_collection.menu_credit_collection_root")
-        visible = env["ir.ui.menu"]._visible_menu_ids()
-        self.assertNotIn(menu.id, visible)
+        for user in (self.invoicing_user, plain):
+            env = self.env(user=user)
+            with self.assertRaises(AccessError):
+                env["credit.dunning.run"].search([])
+            with self.assertRaises(AccessError):
+                env["credit.dunning.letter"].search([])
+            with self.assertRaises(AccessError):
+                env["credit.dunning.letter.line"].search([])
+            with self.assertRaises(AccessError):
+                env["credit.dunning.run"].create({"date": date(2026, 3, 10)})
+            with self.assertRaises(AccessError):
+                env["credit.dunning.hold.wizard"].create({"reason": "Disputed"})
+            visible = env["ir.ui.menu"]._visible_menu_ids()
+            self.assertNotIn(menu.id, visible)
+        with self.assertRaises(AccessError):
+            self.env(user=plain)["credit.penalty.line"].search([])
         self.assertIn(
             menu.id, self.env(user=self.collector)["ir.ui.menu"]._visible_menu_ids()
         )
