@@ -17,3 +17,7 @@ class ResConfigSettings(models.TransientModel):
     penalty_indemnity_account_id = fields.Many2one(
         related="company_id.penalty_indemnity_account_id", readonly=False
     )
+    legal_form = fields.Char(related="company_id.legal_form", readonly=False)
+    share_capital = fields.Monetary(related="company_id.share_capital", readonly=False)
+    rcs_city = fields.Char(related="company_id.rcs_city", readonly=False)
+    company_siret = fields.Char(related="company_id.siret", readonly=False)

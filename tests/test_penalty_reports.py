@@ -64,7 +64,9 @@ class TestPenaltyReports(CreditCollectionCommon):
             .create({"date": date(2025, 9, 30), "recompute": False})
         )
         action = wizard.action_print_pdf()
-        self.assertEqual(action["data"], {"as_of": "2025-09-30"})
+        self.assertEqual(
+            action["data"], {"as_of": "2025-09-30", "partner_ids": self.customer.ids}
+        )
         action = wizard.action_export_xlsx()
         self.assertIn("download=true", action["url"])
         self.assertTrue(wizard.xlsx_file)

@@ -1,5 +1,7 @@
 from datetime import date
 
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from .common import CreditCollectionCommon
@@ -32,14 +34,18 @@ class TestLetterReport(CreditCollectionCommon):
 
     def test_formal_notice_letter(self):
         self.make_invoice(due=date(2026, 1, 1))
-        self.run_dunning(date(2026, 2, 20))
-        letter = self.run_dunning(date(2026, 2, 21)).letter_ids
+        reminder = self.run_dunning(date(2026, 2, 20)).letter_ids
+        with freeze_time("2026-02-20"):
+            reminder.action_send()
+            reminder.filtered(lambda letter: letter.state == "to_print").action_print()
+        # The notice once the reminder's own deadline (8 days) has passed.
+        letter = self.run_dunning(date(2026, 3, 2)).letter_ids
         self.assertTrue(letter.is_formal_notice)
         html = self._html(letter)
         self.assertIn("FORMAL NOTICE TO PAY", html)
         self.assertIn("Registered letter with acknowledgement of receipt", html)
         # Deadline: run date + 8 days.
-        self.assertIn("03/01/2026", html)
+        self.assertIn("03/10/2026", html)
 
     def test_batch_print_of_a_run(self):
         self.make_invoice(due=date(2026, 3, 1))
