@@ -4,13 +4,13 @@
     "name": "French Credit Collection",
     "summary": "Dunning levels, French late-payment penalties, formal notice, "
     "injonction de payer and factoring for customer invoices",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "l10n_fr_credit_collection contributors",
     "website": "https://github.com/l10n-fr-credit-collection/l10n_fr_credit_collection",
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["account", "mail"],
+    "depends": ["account", "mail", "l10n_fr"],
     "external_dependencies": {"python": ["num2words", "xlsxwriter"]},
     "data": [
         # Security
@@ -23,6 +23,8 @@
         "data/credit_reference_rate_data.xml",
         "data/credit_penalty_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
+        "data/credit_reference_rate_cron.xml",
         # Views
         "views/credit_dunning_level_views.xml",
         "views/credit_dunning_policy_views.xml",
@@ -36,8 +38,10 @@
         "views/credit_penalty_line_views.xml",
         # Wizards
         "wizards/credit_dunning_hold_wizard_views.xml",
+        "wizards/credit_dunning_letter_cancel_wizard_views.xml",
         "wizards/credit_penalty_wizard_views.xml",
         # Reports
+        "reports/report_creditor_block.xml",
         "reports/report_dunning_letter.xml",
         "reports/report_penalty_statement.xml",
         # Menus

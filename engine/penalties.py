@@ -4,14 +4,17 @@
   reminder, at the ECB main refinancing rate of the half-year + 10 points, or at a
   contractual rate that may not be lower than 3 times the legal interest rate;
 * B2C interest (C. civ. 1231-6 and 1344-1): from the day after the formal notice was
-  received, at the legal interest rate; + 5 points from two months after service of an
-  enforceable judgment (C. mon. fin. L313-3);
+  received, never before the day after the due date, at the legal interest rate;
+  + 5 points once two months have expired from the day a judgment became
+  enforceable (C. mon. fin. L313-3);
 * the payment date counts as a late day; a balance still open is computed as of a
   date, which counts too; a payment lowers the base from the day after its date;
 * a delay spanning 1 January or 1 July is cut into segments, each at the rate of its
   own half-year; a period is also cut where the base changes;
 * each segment is rounded to the cent (half up); totals are sums of rounded lines;
-* a half-year without a reference rate stops the computation (:class:`MissingRate`).
+* a half-year without a reference rate stops the computation (:class:`MissingRate`),
+  unless the caller collects the missing half-years (batch jobs): then only the
+  segments whose rates are known are returned, and the rest waits for a later run.
 """
 
 from dataclasses import dataclass
@@ -129,6 +132,39 @@ def contractual_floor(table, day):
     return CONTRACTUAL_FLOOR_FACTOR * table.get(LEGAL_PROFESSIONAL, day)
 
 
+def consumer_start(due_date, notice_received):
+    """First day of a consumer's legal interest (C. civ. 1231-6 and 1344-1).
+
+    The day after the formal notice was received, and never before the day after
+    the due date: a notice received before the debt is due starts nothing until it
+    is. No notice received, no interest (``None``).
+    """
+    if not notice_received:
+        return None
+    return max(due_date, notice_received) + timedelta(days=1)
+
+
+def judgment_uplift_start(enforceable_date):
+    """First day of the +5 points after a judgment (C. mon. fin. L313-3).
+
+    "A l'expiration d'un délai de deux mois à compter du jour où la décision de
+    justice est devenue exécutoire": enforceable on 15 January, the two months
+    expire on 15 March, the uplift runs from 16 March.
+    """
+    if not enforceable_date:
+        return None
+    return add_months(enforceable_date, 2) + timedelta(days=1)
+
+
+def add_months(day, months):
+    """The same day ``months`` later, or the month's last day when it is shorter
+    (31 December + 2 months = 28 or 29 February)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    next_month = date(year + month // 12, month % 12 + 1, 1)
+    return date(year, month, min(day.day, (next_month - timedelta(days=1)).day))
+
+
 def _cut_points(start, end, payments, regime):
     """Days on which a new segment starts, within [start, end]."""
     points = {start}
@@ -153,6 +189,7 @@ def interest_segments(
     regime=None,
     table=None,
     day_count=ACTUAL_365,
+    missing=None,
 ):
     """Segments of late-payment interest on one installment.
 
@@ -163,6 +200,9 @@ def interest_segments(
         credit notes); a payment lowers the base from the day after its date
     :param regime: the :class:`Regime` that gives each day's rate
     :param table: the :class:`RateTable`
+    :param missing: ``None`` to raise :class:`MissingRate` on a half-year without
+        its rate; a set to collect ``(kind, half_year_start)`` in instead, skipping
+        that half-year's segments (the certain part of the claim is returned)
     :return: list of :class:`Segment`, in date order
     """
     regime = regime or Regime()
@@ -181,7 +221,13 @@ def interest_segments(
         )
         if base <= 0:
             break
-        rate, floor_applied = regime.rate(table, seg_start)
+        try:
+            rate, floor_applied = regime.rate(table, seg_start)
+        except MissingRate as error:
+            if missing is None:
+                raise
+            missing.add((error.kind, error.half_year))
+            continue
         days = (seg_end - seg_start).days + 1
         amount = round_cents(
             base * rate / Decimal(100) * days / year_basis(seg_start, day_count)
@@ -200,14 +246,16 @@ def paid_late(due_date, as_of, principal, payments):
     return to_decimal(principal) - paid_by_due > 0 and as_of > due_date
 
 
-def indemnity(amount, debtor_is_professional, any_installment_late, payment_forbidden):
+def indemnity(debtor_is_professional, any_installment_late, payment_forbidden):
     """Fixed recovery indemnity of one invoice (C. com. L441-10 II and D441-5).
 
-    Due once per invoice paid late, by professional debtors only, and not when a
-    collective procedure forbade the payment at the due date.
+    40 EUR, fixed by D441-5 (not a setting), due once per invoice paid late, by
+    professional debtors only, and not when a collective procedure forbade the
+    payment at the due date. A higher compensation "sur justification" (L441-10 II)
+    is a separate line with its proof, never this one.
     """
     if debtor_is_professional and any_installment_late and not payment_forbidden:
-        return round_cents(amount)
+        return RECOVERY_INDEMNITY
     return Decimal("0.00")
 
 

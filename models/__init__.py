@@ -12,9 +12,11 @@ from . import account_move
 from . import account_move_penalty
 from . import account_move_line
 from . import mail_mail
+from . import mail_activity
 from . import ir_actions_report
 from . import credit_collection_demo
 from . import credit_reference_rate
 from . import credit_penalty_rule
 from . import credit_penalty_line
 from . import credit_penalty_statement
+from . import credit_document_parties

@@ -3,6 +3,13 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .credit_access import (
+    check_collection_user,
+    check_protected_create,
+    check_protected_write,
+    internal,
+)
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -72,10 +79,17 @@ class AccountMove(models.Model):
                 max(levels, key=Level._severity_key) if levels else False
             )
 
-    @api.depends("line_ids.dunning_letter_line_ids")
     def _compute_dunning_letter_ids(self):
+        # Through the items' snapshot of their document: the history stays when Odoo
+        # recreates the receivable lines. One grouped read for all the invoices.
+        groups = self.env["credit.dunning.letter.line"]._read_group(
+            [("move_id", "in", self.ids)], ["move_id"], ["letter_id:array_agg"]
+        )
+        letter_ids = {move.id: set(ids) for move, ids in groups}
         for move in self:
-            letters = move.line_ids.dunning_letter_line_ids.letter_id
+            letters = self.env["credit.dunning.letter"].browse(
+                sorted(letter_ids.get(move.id, ()), reverse=True)
+            )
             move.dunning_letter_ids = letters
             move.dunning_letter_count = len(letters)
 
@@ -86,7 +100,56 @@ class AccountMove(models.Model):
         action["domain"] = [("id", "in", self.dunning_letter_ids.ids)]
         return action
 
+    # ------------------------------------------------------------------ access
+
+    # Invoice fields only the Credit Collection groups may change. Both names of
+    # the judgment date are listed so that renaming the field keeps it protected.
+    _credit_protected_fields = (
+        "dunning_hold",
+        "dunning_hold_type",
+        "dunning_hold_reason",
+        "dunning_hold_until",
+        "dunning_policy_id",
+        "formal_notice_received_date",
+        "judgment_service_date",
+        "judgment_enforceable_date",
+        "is_penalty_invoice",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_protected_create(self, vals_list, self._credit_protected_fields)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_protected_write(self, vals, self._credit_protected_fields)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_penalty_history(self):
+        """An invoice's penalty lines go with it (``ondelete="cascade"``): an
+        invoice whose penalties were invoiced or waived is kept (cancel it)."""
+        locked = (
+            self.env["credit.penalty.line"]
+            .sudo()
+            .search(
+                [("move_id", "in", self.ids), ("state", "in", ("invoiced", "waived"))],
+                limit=1,
+            )
+        )
+        if locked:
+            raise UserError(
+                _(
+                    "The penalties of %(move)s were invoiced or waived: the invoice "
+                    "cannot be deleted, cancel it instead.",
+                    move=locked.move_id.display_name,
+                )
+            )
+
+    # ------------------------------------------------------------------ holds
+
     def action_dunning_hold(self):
+        check_collection_user(self.env, _("Putting invoices on dunning hold"))
         return {
             "type": "ir.actions.act_window",
             "name": _("Put Dunning on Hold"),
@@ -98,6 +161,7 @@ class AccountMove(models.Model):
 
     def _set_dunning_hold(self, hold_type, reason, until=False):
         """Put the invoices on hold; customer invoices only."""
+        check_collection_user(self.env, _("Putting invoices on dunning hold"))
         not_invoices = self.filtered(
             lambda move: move.move_type not in ("out_invoice", "out_refund")
         )
@@ -126,7 +190,13 @@ class AccountMove(models.Model):
         )
 
     def action_dunning_release(self):
-        self.write(
+        check_collection_user(self.env, _("Releasing a dunning hold"))
+        self._dunning_release()
+        return True
+
+    def _dunning_release(self):
+        """End the holds (the expiry job runs it whatever its user's groups)."""
+        internal(self).write(
             {
                 "dunning_hold": False,
                 "dunning_hold_type": False,
@@ -134,7 +204,6 @@ class AccountMove(models.Model):
                 "dunning_hold_until": False,
             }
         )
-        return True
 
     @api.model
     def _release_expired_dunning_holds(self):
@@ -154,5 +223,5 @@ class AccountMove(models.Model):
                     for move in expired
                 }
             )
-            expired.with_context(tracking_disable=True).action_dunning_release()
+            expired.with_context(tracking_disable=True)._dunning_release()
         return expired

@@ -1,44 +1,73 @@
+import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import timedelta
-
-from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..engine.penalties import (
     ECB_MRO,
     MissingRate,
+    consumer_start,
     exclude_periods,
     half_year_label,
     indemnity,
     interest_segments,
+    judgment_uplift_start,
     paid_late,
     to_decimal,
 )
 
+_logger = logging.getLogger(__name__)
+
 OPEN_PAYMENT_STATES = ("not_paid", "partial")
+# First half of the advisory lock key of penalty computations (the second is the
+# company): the monthly job and a user never compute a company's penalties at once.
+PENALTY_LOCK_KEY = 0x50454E41  # "PENA"
+# Kinds of penalty lines the computation owns (a refresh replaces their drafts);
+# additional recovery costs are entered by hand and kept.
+COMPUTED_KINDS = ("interest", "indemnity")
 
 
+@dataclass
+class PenaltyBatchReport:
+    """What a batch computation could not do, for the managers."""
+
+    missing: set = field(default_factory=set)  # {(company, half-year start)}
+    skipped: dict = field(default_factory=dict)  # {invoice: message}
+
+
+# The penalty orchestration has its own file on purpose (holds and dunning fields
+# stay in account_move.py): one concern per file, each readable on its own.
 class AccountMove(models.Model):
     """Late-payment penalties of customer invoices: the orchestration between the
     ORM (installments, matchings, rules, rates read in batches) and the engine."""
 
-    _inherit = "account.move"
+    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
 
     formal_notice_received_date = fields.Date(
         string="Formal Notice Received",
         copy=False,
         tracking=True,
         help="Day the customer received the formal notice: a consumer owes legal "
-        "interest from the next day.",
+        "interest from the next day, and never before the day after the due date.",
     )
-    judgment_service_date = fields.Date(
-        string="Judgment Served",
+    judgment_enforceable_date = fields.Date(
+        string="Judgment Enforceable",
         copy=False,
         tracking=True,
-        help="Day an enforceable judgment was served: the legal interest rate rises "
-        "by 5 points two months later.",
+        help="Day the judgment ordering payment became enforceable: the legal "
+        "interest rate rises by 5 points from the day after two months have "
+        "expired.",
+    )
+    is_penalty_invoice = fields.Boolean(
+        string="Penalty Invoice",
+        readonly=True,
+        copy=False,
+        help="This invoice claims late-payment penalties: it never bears penalties "
+        "or an indemnity itself.",
     )
     penalty_line_ids = fields.One2many(
         "credit.penalty.line", "move_id", string="Penalty Lines"
@@ -61,20 +90,64 @@ class AccountMove(models.Model):
     def compute_late_penalties(self, date=None):
         """Create or refresh the draft penalty lines of these posted customer invoices
         as of ``date`` (default: today) and return them. Invoiced and waived lines are
-        never touched, and the periods they cover are not claimed again."""
+        never touched, and the periods they cover are not claimed again.
+
+        Interactive: a missing reference rate or an invalid invoice stops the
+        computation with a message, and nothing is written."""
         as_of = date or fields.Date.context_today(self)
         self._check_penalty_invoices()
+        self._lock_penalties()
         vals_list = self._prepare_penalty_lines(as_of)
+        return self._replace_draft_penalty_lines(vals_list)
+
+    def _compute_late_penalties_batch(self, as_of):
+        """The batch form of :meth:`compute_late_penalties` (scheduled actions, runs,
+        sending): it never stops for a missing half-year or an invalid invoice. It
+        claims every segment whose rates are known, leaves the rest for a later run
+        and returns a :class:`PenaltyBatchReport` with what it could not do.
+
+        LAW.md conventions, "missing rate in a batch": the certain part of the claim
+        is computed, the managers are told once which half-year to add.
+        """
+        report = PenaltyBatchReport()
+        invoices = self.filtered(
+            lambda move: move.move_type == "out_invoice"
+            and move.state == "posted"
+            and not move.is_penalty_invoice
+        )
+        if not invoices:
+            return self.env["credit.penalty.line"], report
+        invoices._lock_penalties()
+        vals_list = invoices._prepare_penalty_lines(as_of, report)
+        computed = invoices - self.browse(move.id for move in report.skipped)
+        return computed._replace_draft_penalty_lines(vals_list), report
+
+    def _replace_draft_penalty_lines(self, vals_list):
         Line = self.env["credit.penalty.line"]
-        Line._bulk_unlink([("move_id", "in", self.ids), ("state", "=", "draft")])
-        return Line._bulk_create(vals_list)
+        Line._bulk_unlink(
+            [
+                ("move_id", "in", self.ids),
+                ("state", "=", "draft"),
+                ("kind", "in", COMPUTED_KINDS),
+            ]
+        )
+        lines = Line._bulk_create(vals_list)
+        lines._flag_unmatched_credits()
+        return lines
 
     def action_compute_late_penalties(self):
         invoices = self.filtered(
-            lambda move: move.move_type == "out_invoice" and move.state == "posted"
+            lambda move: move.move_type == "out_invoice"
+            and move.state == "posted"
+            and not move.is_penalty_invoice
         )
         if not invoices:
-            raise UserError(_("Select posted customer invoices."))
+            raise UserError(
+                _(
+                    "Select posted customer invoices other than penalty invoices "
+                    "(a penalty invoice bears no penalty)."
+                )
+            )
         lines = invoices.compute_late_penalties()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "l10n_fr_credit_collection.action_credit_penalty_line"
@@ -82,27 +155,120 @@ class AccountMove(models.Model):
         action["domain"] = [("id", "in", lines.ids)]
         return action
 
+    def action_add_recovery_costs(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Add Recovery Costs"),
+            "res_model": "credit.penalty.compensation.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "account.move", "active_id": self.id},
+        }
+
     @api.model
     def _cron_compute_late_penalties(self):
-        """Monthly: every open late customer invoice of every company, set-based."""
+        """Monthly: every late day not yet claimed, company by company. One company's
+        failure never stops the others; the managers are told once."""
         today = fields.Date.context_today(self)
+        report = PenaltyBatchReport()
         for company in self.env["res.company"].search([]):
-            invoices = self.search(
-                [
-                    ("company_id", "=", company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "in", OPEN_PAYMENT_STATES),
-                    ("invoice_date_due", "<", today),
-                ]
+            try:
+                with self.env.cr.savepoint():
+                    invoices = self.with_company(company)._search_penalty_candidates(
+                        company, today
+                    )
+                    _lines, company_report = invoices._compute_late_penalties_batch(
+                        today
+                    )
+            except Exception as error:  # noqa: BLE001 - one company, not the job
+                _logger.warning(
+                    "Late-payment penalties of %s not computed: %s", company.name, error
+                )
+                company._notify_credit_job_failure(
+                    _("Late-payment penalties not computed"), str(error)
+                )
+                continue
+            report.missing |= company_report.missing
+            report.skipped.update(company_report.skipped)
+        self._notify_penalty_batch_report(report)
+
+    @api.model
+    def _notify_penalty_batch_report(self, report):
+        """Tell the managers, once per company, what a batch could not compute."""
+        if report.missing:
+            self.env["credit.reference.rate"]._notify_missing_rates(report.missing)
+        by_company = defaultdict(list)
+        for move, message in report.skipped.items():
+            by_company[move.company_id].append(message)
+        for company, messages in by_company.items():
+            company._notify_credit_job_failure(
+                _("Invoices left out of the late-payment penalties"),
+                "\n".join(messages),
             )
-            if invoices:
-                invoices.with_company(company).compute_late_penalties(today)
+
+    # ------------------------------------------------------------------ selection
+
+    @api.model
+    def _search_penalty_candidates(self, company, as_of):
+        """Posted customer invoices with a late day not yet claimed, in one query.
+
+        An installment is a candidate when it is past due and either still open, or
+        settled after its due date with late days that no line (draft, invoiced or
+        waived) covers yet: an invoice paid between two monthly runs is claimed up
+        to its payment. Each installment counts from its own due date, so an early
+        installment is claimed while the last one is not yet due. Penalty invoices
+        never bear penalties (LAW.md conventions).
+        """
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "date_maturity", "reconciled"]
+        )
+        self.env["account.move"].flush_model(
+            ["company_id", "move_type", "state", "is_penalty_invoice"]
+        )
+        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
+        self.env["credit.penalty.line"].flush_model(
+            ["move_id", "date_maturity", "kind", "date_to"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT item.move_id
+                  FROM account_move_line item
+                  JOIN account_move move ON move.id = item.move_id
+             LEFT JOIN LATERAL (
+                        SELECT MAX(partial.max_date) AS paid_at
+                          FROM account_partial_reconcile partial
+                         WHERE partial.debit_move_id = item.id
+                       ) settled ON item.reconciled
+             LEFT JOIN LATERAL (
+                        SELECT MAX(line.date_to) AS covered_to
+                          FROM credit_penalty_line line
+                         WHERE line.move_id = item.move_id
+                           AND line.date_maturity = item.date_maturity
+                           AND line.kind = 'interest'
+                       ) covered ON item.reconciled
+                 WHERE item.display_type = 'payment_term'
+                   AND move.company_id = %(company)s
+                   AND move.move_type = 'out_invoice'
+                   AND move.state = 'posted'
+                   AND move.is_penalty_invoice IS NOT TRUE
+                   AND item.date_maturity < %(as_of)s
+                   AND (NOT item.reconciled
+                        OR (settled.paid_at > item.date_maturity
+                            AND COALESCE(covered.covered_to, item.date_maturity)
+                                < LEAST(settled.paid_at, %(as_of)s)))
+                """,
+                company=company.id,
+                as_of=as_of,
+            )
+        )
+        return self.browse(row[0] for row in rows)
 
     # ------------------------------------------------------------------ checks
 
     def _check_penalty_invoices(self):
-        self.fetch(["move_type", "state", "name"])
+        self.fetch(["move_type", "state", "name", "is_penalty_invoice"])
         for move in self:
             if move.move_type == "out_refund":
                 raise UserError(
@@ -118,6 +284,36 @@ class AccountMove(models.Model):
                         "%(move)s is not a posted customer invoice: post it before "
                         "computing its late-payment penalties.",
                         move=move.display_name,
+                    )
+                )
+            if move.is_penalty_invoice:
+                raise UserError(
+                    _(
+                        "%(move)s is a penalty invoice: it bears no penalty and no "
+                        "indemnity itself. Remove it from the selection.",
+                        move=move.display_name,
+                    )
+                )
+
+    def _lock_penalties(self):
+        """Serialise the penalty computations of a company (the monthly job and a
+        user): the second one stops instead of claiming the same days twice (the
+        unique indexes of ``credit.penalty.line`` are the last guard)."""
+        for company in self.company_id:
+            locked = self.env.execute_query(
+                SQL(
+                    "SELECT pg_try_advisory_xact_lock(%s, %s)",
+                    PENALTY_LOCK_KEY,
+                    company.id,
+                )
+            )[0][0]
+            if not locked:
+                raise UserError(
+                    _(
+                        "The late-payment penalties of %(company)s are being "
+                        "computed by another user or by the monthly job. Try again "
+                        "in a moment.",
+                        company=company.name,
                     )
                 )
 
@@ -137,10 +333,17 @@ class AccountMove(models.Model):
         return settlements
 
     def _read_penalty_consumed(self):
-        """Periods and indemnities already invoiced or waived: kept as they are."""
+        """Periods and indemnities already invoiced or waived: kept as they are.
+
+        Keyed on the invoice and the installment's due date, not on the journal
+        item, which Odoo may recreate."""
         lines = self.env["credit.penalty.line"].search_fetch(
-            [("move_id", "in", self.ids), ("state", "!=", "draft")],
-            ["move_id", "move_line_id", "kind", "date_from", "date_to"],
+            [
+                ("move_id", "in", self.ids),
+                ("state", "!=", "draft"),
+                ("kind", "in", COMPUTED_KINDS),
+            ],
+            ["move_id", "date_maturity", "kind", "date_from", "date_to"],
         )
         periods = defaultdict(list)
         indemnified = set()
@@ -148,7 +351,9 @@ class AccountMove(models.Model):
             if line.kind == "indemnity":
                 indemnified.add(line.move_id.id)
             else:
-                periods[line.move_line_id.id].append((line.date_from, line.date_to))
+                periods[(line.move_id.id, line.date_maturity)].append(
+                    (line.date_from, line.date_to)
+                )
         return periods, indemnified
 
     def _get_penalty_rules(self):
@@ -165,27 +370,36 @@ class AccountMove(models.Model):
                 )
         return rules
 
-    def _prepare_penalty_lines(self, as_of):
-        """Values of every draft line to create; raises before anything is written."""
+    def _read_penalty_installments(self, report=None):
+        """The installments of these invoices; one without a due date stops an
+        interactive computation, and is left out (and reported) by a batch."""
         installments = self.env["account.move.line"].search_fetch(
             [("move_id", "in", self.ids), ("display_type", "=", "payment_term")],
             ["move_id", "date_maturity", "amount_currency", "currency_id"],
         )
-        for line in installments.filtered(lambda line: not line.date_maturity):
-            raise UserError(
-                _(
-                    "The invoice %(move)s has no due date: set its due date or payment "
-                    "terms before computing penalties.",
-                    move=line.move_id.display_name,
-                )
+        undated = installments.filtered(lambda line: not line.date_maturity).move_id
+        for move in undated:
+            message = _(
+                "The invoice %(move)s has no due date: set its due date or payment "
+                "terms before computing penalties.",
+                move=move.display_name,
             )
+            if report is None:
+                raise UserError(message)
+            report.skipped[move] = message
+        return installments.filtered(lambda line: line.move_id not in undated)
+
+    def _prepare_penalty_lines(self, as_of, report=None):
+        """Values of every draft line to create; raises before anything is written,
+        unless a batch ``report`` collects what could not be computed."""
+        installments = self._read_penalty_installments(report)
         # One query per model for the whole set: the loops below read the cache.
         self.fetch(
             [
                 "company_id",
                 "commercial_partner_id",
                 "formal_notice_received_date",
-                "judgment_service_date",
+                "judgment_enforceable_date",
             ]
         )
         self.commercial_partner_id.fetch(["debtor_type", "collective_procedure"])
@@ -195,18 +409,37 @@ class AccountMove(models.Model):
         table = self.env["credit.reference.rate"]._get_rate_table()
         vals_list = []
         for move, move_installments in installments.grouped("move_id").items():
-            try:
-                vals_list += move._prepare_penalty_lines_of_invoice(
-                    move_installments,
-                    as_of,
-                    rules[move.id],
-                    table,
-                    settlements,
-                    consumed,
-                    move.id in indemnified,
-                )
-            except MissingRate as missing:
-                raise UserError(self._missing_rate_message(missing)) from None
+            args = (
+                move_installments,
+                as_of,
+                rules[move.id],
+                table,
+                settlements,
+                consumed,
+                move.id in indemnified,
+            )
+            if report is None:
+                try:
+                    vals_list += move._prepare_penalty_lines_of_invoice(*args)
+                except MissingRate as error:
+                    raise UserError(self._missing_rate_message(error)) from None
+            else:
+                vals_list += move._prepare_penalty_lines_in_batch(args, report)
+        return vals_list
+
+    def _prepare_penalty_lines_in_batch(self, args, report):
+        """The lines of one invoice in a batch: an invalid invoice is left out and
+        reported, a missing half-year is skipped and reported. The computation
+        writes nothing, so leaving one invoice out leaves nothing half-written."""
+        missing = set()
+        try:
+            vals_list = self._prepare_penalty_lines_of_invoice(*args, missing)
+        except Exception as error:  # noqa: BLE001 - one invoice, not the batch
+            report.skipped[self] = _(
+                "%(move)s: %(error)s", move=self.display_name, error=error
+            )
+            return []
+        report.missing |= {(self.company_id, start) for _kind, start in missing}
         return vals_list
 
     @api.model
@@ -231,20 +464,31 @@ class AccountMove(models.Model):
         )
 
     def _penalty_start(self, installment, debtor_type):
-        """First late day: the day after the due date (B2B, L441-10 II), or after the
-        formal notice was received for a consumer (C. civ. 1231-6)."""
+        """First late day: the day after the due date for a professional (L441-10
+        II, no reminder needed); for a consumer, see ``consumer_start``."""
         if debtor_type == "consumer":
-            received = self.formal_notice_received_date
-            return received + timedelta(days=1) if received else None
+            return consumer_start(
+                installment.date_maturity, self.formal_notice_received_date
+            )
         return installment.date_maturity + timedelta(days=1)
 
     def _prepare_penalty_lines_of_invoice(
-        self, installments, as_of, rule, table, settlements, consumed, indemnified
+        self,
+        installments,
+        as_of,
+        rule,
+        table,
+        settlements,
+        consumed,
+        indemnified,
+        missing=None,
     ):
         """Draft lines of one invoice: interest per installment, then its indemnity."""
         self.ensure_one()
         debtor_type = self.commercial_partner_id.debtor_type or "professional"
-        regime = rule._engine_regime(debtor_type, self._judgment_uplift_start())
+        regime = rule._engine_regime(
+            debtor_type, judgment_uplift_start(self.judgment_enforceable_date)
+        )
         vals_list = []
         any_late = False
         for installment in installments:
@@ -262,9 +506,12 @@ class AccountMove(models.Model):
                 regime=regime,
                 table=table,
                 day_count=rule.day_count,
+                missing=missing,
             )
             segments = exclude_periods(
-                segments, consumed.get(installment.id, []), rule.day_count
+                segments,
+                consumed.get((self.id, installment.date_maturity), []),
+                rule.day_count,
             )
             vals_list += [
                 self._prepare_penalty_line_vals(installment, segment)
@@ -272,14 +519,8 @@ class AccountMove(models.Model):
                 if segment.amount > 0 and segment.amount >= to_decimal(rule.min_amount)
             ]
         if rule.indemnity_enabled and not indemnified:
-            vals_list += self._prepare_indemnity_line_vals(rule, debtor_type, any_late)
+            vals_list += self._prepare_indemnity_line_vals(debtor_type, any_late)
         return vals_list
-
-    def _judgment_uplift_start(self):
-        """First day of the +5 points after a judgment, or None."""
-        if not self.judgment_service_date:
-            return None
-        return self.judgment_service_date + relativedelta(months=2)
 
     @api.model
     def _is_installment_late_enough(self, installment, payments, as_of, rule):
@@ -291,10 +532,10 @@ class AccountMove(models.Model):
         delay = (min(last_day, as_of) - installment.date_maturity).days
         return delay >= max(rule.min_days_late, 1)
 
-    def _prepare_indemnity_line_vals(self, rule, debtor_type, any_late):
-        """The recovery indemnity of the invoice, as a list of zero or one values."""
+    def _prepare_indemnity_line_vals(self, debtor_type, any_late):
+        """The recovery indemnity of the invoice, as a list of zero or one values:
+        40 EUR in the company's currency (the euro of a French company)."""
         amount = indemnity(
-            rule.indemnity_amount,
             debtor_type == "professional",
             any_late,
             self.commercial_partner_id.collective_procedure,
@@ -309,7 +550,7 @@ class AccountMove(models.Model):
                 "kind": "indemnity",
                 "state": "draft",
                 "amount": float(amount),
-                "currency_id": rule.currency_id.id or self.company_id.currency_id.id,
+                "currency_id": self.company_id.currency_id.id,
             }
         ]
 
@@ -318,6 +559,7 @@ class AccountMove(models.Model):
             "company_id": self.company_id.id,
             "move_id": self.id,
             "move_line_id": installment.id,
+            "date_maturity": installment.date_maturity,
             "partner_id": self.commercial_partner_id.id,
             "kind": "interest",
             "state": "draft",
@@ -346,15 +588,19 @@ class AccountMove(models.Model):
         lines = self.env["credit.penalty.line"].search(
             [("penalty_move_id", "in", self.ids), ("state", "=", "invoiced")]
         )
-        lines.write({"state": "draft", "penalty_move_id": False})
+        # As superuser: the lines are locked for users, and whoever may cancel the
+        # invoice (a Billing user too) must give its lines back.
+        lines.sudo().write({"state": "draft", "penalty_move_id": False})
 
     def _get_penalty_mention(self):
         """L441-9 payment mentions printed on the invoice, from the applicable rule."""
         self.ensure_one()
-        if self.move_type != "out_invoice":
+        if self.move_type != "out_invoice" or self.is_penalty_invoice:
             return False
         rule = self._get_penalty_rules()[self.id]
-        return rule._get_invoice_mention(self.commercial_partner_id.debtor_type)
+        return rule._get_invoice_mention(
+            self.commercial_partner_id.debtor_type, self.invoice_payment_term_id
+        )
 
     def _attach_penalty_statement(self, as_of):
         """Attach to each penalty invoice the statement of the lines it invoices."""

@@ -11,6 +11,36 @@ class CreditCollectionDemo(models.AbstractModel):
     _description = "Credit Collection Demo Data"
 
     @api.model
+    def _demo_french(self, admin):
+        """The demo speaks French when French is installed (tools/run_demo.sh loads
+        it): the administrator and the customers use it."""
+        lang = self.env["res.lang"]._activate_lang("fr_FR")
+        if not lang:
+            return self.env.lang or "en_US"
+        admin.lang = "fr_FR"
+        return "fr_FR"
+
+    @api.model
+    def _demo_penalty_accounts(self, company):
+        """Penalty invoices need their income accounts: those of the French chart
+        (763800 penalties, 758000 indemnities) when the company has it."""
+        Account = self.env["account.account"].with_company(company)
+        accounts = {
+            code: Account.search(
+                [*Account._check_company_domain(company), ("code", "=", code)],
+                limit=1,
+            )
+            for code in ("763800", "758000")
+        }
+        if all(accounts.values()):
+            company.write(
+                {
+                    "penalty_interest_account_id": accounts["763800"].id,
+                    "penalty_indemnity_account_id": accounts["758000"].id,
+                }
+            )
+
+    @api.model
     def _load_demo(self):
         company = self.env.ref("base.demo_company_fr", raise_if_not_found=False)
         if not company or not self.env["account.journal"].search_count(
@@ -22,6 +52,8 @@ class CreditCollectionDemo(models.AbstractModel):
             {"company_ids": [Command.link(company.id)], "company_id": company.id}
         )
         env = self.with_company(company).with_context(tracking_disable=True).env
+        lang = self._demo_french(admin)
+        self._demo_penalty_accounts(company)
         policy = env["credit.dunning.policy"].search(
             [("company_id", "=", company.id), ("is_default", "=", True)], limit=1
         )
@@ -47,6 +79,7 @@ class CreditCollectionDemo(models.AbstractModel):
                     "country_id": france.id,
                     "company_registry": siren,
                     "debtor_type": debtor_type,
+                    "lang": lang,
                 }
                 for name, email, street, zip_code, city, siren, debtor_type in (
                     (
@@ -97,6 +130,7 @@ class CreditCollectionDemo(models.AbstractModel):
                 "city": "Nantes",
                 "country_id": france.id,
                 "debtor_type": "consumer",
+                "lang": lang,
             }
         )
         product = env["product.product"].create(

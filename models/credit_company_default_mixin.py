@@ -32,6 +32,29 @@ class CreditCompanyDefaultMixin(models.AbstractModel):
             record.is_default = True
         return True
 
+    # XML id of the record a new company gets a copy of, as its default.
+    _company_default_template = None
+
+    @api.model
+    def _create_company_defaults(self, companies):
+        """Give each company without a default a copy of the shipped default, so
+        that a company created after installation never fails for a missing one."""
+        template = self._company_default_template and self.env.ref(
+            self._company_default_template, raise_if_not_found=False
+        )
+        if not template:
+            return self.browse()
+        Model = self.sudo().with_context(active_test=False)
+        with_default = set(
+            Model.search(
+                [("company_id", "in", companies.ids), ("is_default", "=", True)]
+            ).company_id.ids
+        )
+        created = self.browse()
+        for company in companies.filtered(lambda c: c.id not in with_default):
+            created |= template.sudo().copy({"company_id": company.id})
+        return created
+
     @api.model
     def _get_company_default(self, company):
         return self.search(

@@ -3,7 +3,10 @@ import logging
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import format_date
+
+from .credit_access import COLLECTION_MANAGER, is_internal
 
 _logger = logging.getLogger(__name__)
 
@@ -69,10 +72,12 @@ class CreditDunningLetter(models.Model):
     amount_overdue = fields.Monetary(
         string="Overdue", help="Balance of the listed items past their due date."
     )
+    # to_print: sent through its other channels, the postal copy not printed yet.
     state = fields.Selection(
         [
             ("draft", "Draft"),
             ("to_send", "To Send"),
+            ("to_print", "To Print"),
             ("sent", "Sent"),
             ("error", "Error"),
             ("cancelled", "Cancelled"),
@@ -88,7 +93,8 @@ class CreditDunningLetter(models.Model):
     email_fallback = fields.Boolean(
         string="Post Instead of Email",
         help="The level asks for an email but the customer has no email address: "
-        "the letter goes by post and says so.",
+        "the letter goes by post and says so. Set when the letter is prepared, so "
+        "that the review shows it.",
     )
     email_state = fields.Selection(
         [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")],
@@ -96,7 +102,13 @@ class CreditDunningLetter(models.Model):
         copy=False,
     )
     activity_id = fields.Many2one("mail.activity", readonly=True, copy=False)
-    sent_date = fields.Date(readonly=True, copy=False)
+    sent_date = fields.Date(
+        readonly=True,
+        copy=False,
+        help="Day the letter went out through all its channels: for a postal "
+        "letter, the day it was printed.",
+    )
+    printed_date = fields.Date(readonly=True, copy=False)
     error_message = fields.Text(readonly=True, copy=False)
 
     def init(self):
@@ -110,22 +122,109 @@ class CreditDunningLetter(models.Model):
         )
 
     def write(self, vals):
+        if not is_internal(self.env):
+            self._check_sent_write(vals)
         result = super().write(vals)
         if "state" in vals:
             self.line_ids.filtered("level_id").move_line_id._refresh_dunning_level()
         return result
 
     def unlink(self):
+        if not is_internal(self.env):
+            self._check_sent_unlink()
         items = self.line_ids.filtered("level_id").move_line_id
         result = super().unlink()
         items._refresh_dunning_level()
         return result
 
+    # ------------------------------------------------------------------ access
+    # A letter that was sent (a formal notice above all) is part of the customer's
+    # history: nobody deletes it or rewrites what it said; a manager cancels it
+    # with a reason instead (``action_cancel_sent``). Its sending date marks it
+    # for good, even when a later email failure puts it back in error.
+
+    _SENT_LOCKED_FIELDS = (
+        "name",
+        "run_id",
+        "company_id",
+        "date",
+        "partner_id",
+        "level_id",
+        "amount_due",
+        "amount_overdue",
+    )
+
+    def _was_sent(self):
+        """Letters that reached the customer: sent, or whose email left."""
+        return self.filtered(
+            lambda letter: letter.state == "sent"
+            or letter.sent_date
+            or letter.email_state in ("queued", "sent")
+        )
+
+    def _check_sent_write(self, vals):
+        locked = [fname for fname in self._SENT_LOCKED_FIELDS if fname in vals]
+        if "sent_date" in vals and not vals["sent_date"]:
+            locked.append("sent_date")
+        sent = self._was_sent() if locked else self.browse()
+        if sent:
+            raise AccessError(
+                _(
+                    "The dunning letter %(letter)s was sent: what it said cannot be "
+                    "changed (%(fields)s).",
+                    letter=sent[0].display_name,
+                    fields=", ".join(
+                        self._fields[fname]._description_string(self.env)
+                        for fname in locked
+                    ),
+                )
+            )
+
+    def _check_sent_unlink(self):
+        sent = self._was_sent()
+        if sent:
+            raise AccessError(
+                _(
+                    "The dunning letter %(letter)s was sent: it stays in the "
+                    "customer's history. A credit collection manager can cancel it "
+                    "with a reason instead.",
+                    letter=sent[0].display_name,
+                )
+            )
+
+    def action_cancel_sent(self, reason):
+        """Cancel sent letters with a reason logged on each (managers only): the
+        letter stays in the history, and its items no longer count as dunned."""
+        if not self.env.su and not self.env.user.has_group(COLLECTION_MANAGER):
+            raise AccessError(
+                _("Only credit collection managers can cancel a sent letter.")
+            )
+        if not reason:
+            raise UserError(_("Give the reason for cancelling these letters."))
+        letters = self._was_sent().filtered(lambda letter: letter.state != "cancelled")
+        if letters != self:
+            raise UserError(
+                _(
+                    "The dunning letter %(letter)s was not sent: cancel it with the "
+                    "Cancel button.",
+                    letter=(self - letters)[0].display_name,
+                )
+            )
+        letters.write({"state": "cancelled"})
+        letters._message_log_batch(
+            {
+                letter.id: Markup("<p>%s</p>")
+                % self.env._("Sent letter cancelled: %(reason)s", reason=reason)
+                for letter in letters
+            }
+        )
+        return True
+
     @api.depends("line_ids.move_line_id")
     def _compute_move_line_ids(self):
         for letter in self:
             letter.move_line_ids = letter.line_ids.move_line_id
-            letter.move_ids = letter.line_ids.move_line_id.move_id
+            letter.move_ids = letter.line_ids.move_id
 
     # ------------------------------------------------------------------ actions
 
@@ -148,7 +247,7 @@ class CreditDunningLetter(models.Model):
 
     def action_cancel(self):
         self.filtered(
-            lambda letter: letter.state in ("draft", "to_send", "error")
+            lambda letter: letter.state in ("draft", "to_send", "to_print", "error")
         ).write({"state": "cancelled"})
         return True
 
@@ -165,25 +264,64 @@ class CreditDunningLetter(models.Model):
         return True
 
     def action_print(self):
+        """Print the letters; those waiting to be printed are sent by doing so."""
+        self._mark_printed()
         return self.env.ref(LETTER_REPORT).report_action(self, config=False)
+
+    def _mark_printed(self):
+        """The letters waiting for their postal copy are printed: they are sent.
+        Printing a letter in another state is a preview or a reprint."""
+        printed = self.filtered(lambda letter: letter.state == "to_print")
+        if not printed:
+            return
+        today = fields.Date.context_today(self)
+        printed.with_context(tracking_disable=True).write(
+            {"state": "sent", "sent_date": today, "printed_date": today}
+        )
+        printed._log_sending()
+        printed.run_id._update_state()
 
     # ------------------------------------------------------------------ sending
 
     def _send_letters(self):
-        """Queue emails, schedule calls and mark letters as sent, all in batches."""
+        """Queue emails and schedule calls, all in batches. A letter is then sent,
+        or waits to be printed when it goes by post and was not printed yet."""
         today = fields.Date.context_today(self)
-        email_letters = self.filtered("send_email")
-        no_email = email_letters.filtered(lambda letter: not letter.contact_id.email)
-        no_email.write({"email_fallback": True, "send_letter": True})
-        email_letters -= no_email
-        email_letters._queue_emails()
-        sent = self.filtered(lambda letter: letter.state == "to_send")
-        sent.filtered("create_activity")._schedule_calls()
-        # The sending is logged below on the customer and the invoices, in batch.
+        self._freeze_letter_penalties(today)
+        self._check_email_fallback()
+        self.filtered(
+            lambda letter: letter.send_email and not letter.email_fallback
+        )._queue_emails()
+        done = self.filtered(lambda letter: letter.state == "to_send")
+        done.filtered("create_activity")._schedule_calls()
+        to_print = done.filtered(
+            lambda letter: letter.send_letter and not letter.printed_date
+        )
+        sent = done - to_print
+        # The sending is logged below on the customer and the invoices, in batch;
+        # a postal letter is logged when it is printed.
+        to_print.with_context(tracking_disable=True).write({"state": "to_print"})
         sent.with_context(tracking_disable=True).write(
             {"state": "sent", "sent_date": today}
         )
         sent._log_sending()
+
+    def _check_email_fallback(self):
+        """The addressee may have changed since the letter was prepared: an email
+        letter without an address goes by post, one that found an address again
+        goes by email only if its level does not ask for post."""
+        email_letters = self.filtered("send_email")
+        no_email = email_letters.filtered(lambda letter: not letter.contact_id.email)
+        no_email.filtered(lambda letter: not letter.email_fallback).write(
+            {"email_fallback": True, "send_letter": True}
+        )
+        for send_letter, letters in (
+            (email_letters - no_email)
+            .filtered("email_fallback")
+            .grouped(lambda letter: letter.level_id.send_letter)
+            .items()
+        ):
+            letters.write({"email_fallback": False, "send_letter": send_letter})
 
     def _queue_emails(self):
         """Queue one email per letter from its level's template.
@@ -282,7 +420,7 @@ class CreditDunningLetter(models.Model):
             partner_bodies[letter.partner_id.id] = (
                 partner_bodies.get(letter.partner_id.id, Markup()) + body
             )
-            for move in letter.line_ids.filtered("level_id").move_line_id.move_id:
+            for move in letter.line_ids.filtered("level_id").move_id:
                 move_bodies[move.id] = move_bodies.get(move.id, Markup()) + body
         self.env["res.partner"].browse(partner_bodies)._message_log_batch(
             partner_bodies
@@ -306,37 +444,110 @@ class CreditDunningLetter(models.Model):
     # ------------------------------------------------------------------ documents
 
     def _get_letter_data(self):
-        """Plain data of the letter, shared by the PDF and the email body."""
+        """Plain data of the letter, shared by the PDF and the email body, in the
+        customer's language: the parties, the items, the totals per currency and,
+        on a formal notice, the amount demanded broken down (LAW.md §6)."""
         self.ensure_one()
-        lines = self.line_ids.sorted(
+        letter = self.with_context(lang=self.partner_id.lang or self.env.lang)
+        lines = letter.line_ids.sorted(
             lambda line: (
                 line.date_maturity or line.document_date or fields.Date.today(),
                 line.id,
             )
         )
-        show_penalties = self.company_id.dunning_show_penalties
-        totals = {}
-        for line in lines:
-            total = totals.setdefault(
-                line.currency_id,
-                {
-                    "currency": line.currency_id,
-                    "due": 0.0,
-                    "overdue": 0.0,
-                    "penalties": 0.0,
-                },
-            )
-            total["due"] += line.amount_residual_currency
-            if line.days_late > 0:
-                total["overdue"] += line.amount_residual_currency
-            if show_penalties:
-                total["penalties"] += line.penalty_amount
+        # Formal notices always carry their penalties: they state what is demanded.
+        show_penalties = self.company_id.dunning_show_penalties or self.is_formal_notice
+        parties = letter.env["credit.document.parties"]
+        totals = letter._get_letter_totals(lines, show_penalties)
+        deadline = fields.Date.add(self.date, days=self.level_id.payment_deadline_days)
+        _ = letter.env._
         return {
             "letter": self,
+            "parties": parties._get_parties(
+                self.company_id, self.partner_id, self.contact_id
+            ),
+            "bank_text": parties._get_bank_text(self.company_id),
             "lines": lines,
             "show_penalties": show_penalties,
-            "totals": list(totals.values()),
-            "deadline": fields.Date.add(
-                self.date, days=self.level_id.payment_deadline_days
+            "consumer": self.partner_id.commercial_partner_id.debtor_type == "consumer",
+            "unmatched_credit": any(lines.mapped("penalty_unmatched_credit")),
+            "totals": totals,
+            "deadline": deadline,
+            "demand_text": _(
+                "We demand payment of %(amount)s by %(date)s at the latest.",
+                amount=", ".join(
+                    total["currency"].format(total["demanded"]) for total in totals
+                ),
+                date=format_date(letter.env, deadline),
             ),
         }
+
+    def _get_letter_totals(self, lines, show_penalties):
+        """Per currency: the balance due, the overdue principal and what is demanded.
+
+        The principal demanded is the balance of the overdue invoices less the open
+        credit notes and unmatched payments listed on the letter, so it is never
+        above the balance due; the penalties are those frozen on the items when the
+        letter was sent (interest per installment, 40 EUR per invoice)."""
+        totals = []
+        for currency, currency_lines in lines.grouped("currency_id").items():
+            due = principal = 0.0
+            for line in currency_lines:
+                balance = line.amount_residual_currency
+                due += balance
+                is_credit = line.kind != "invoice" or balance < 0
+                if is_credit or line.days_late > 0:
+                    principal += balance
+            principal = currency.round(max(0.0, min(due, principal)))
+            interest = indemnity = 0.0
+            with_interest = with_indemnity = lines.browse()
+            if show_penalties:
+                with_interest = currency_lines.filtered("penalty_interest")
+                with_indemnity = currency_lines.filtered("penalty_indemnity")
+                interest = sum(with_interest.mapped("penalty_interest"))
+                indemnity = sum(with_indemnity.mapped("penalty_indemnity"))
+            totals.append(
+                {
+                    "currency": currency,
+                    "due": currency.round(due),
+                    "overdue": principal,
+                    "penalties": currency.round(interest + indemnity),
+                    "interest": currency.round(interest),
+                    "interest_lines": [
+                        {
+                            "label": self.env._(
+                                "%(document)s: from %(date)s at %(rates)s per year",
+                                document=line.move_id.name or "",
+                                date=format_date(self.env, line.penalty_start_date),
+                                rates=line.penalty_rates or "",
+                            ),
+                            "start_date": line.penalty_start_date,
+                            "rates": line.penalty_rates or "",
+                            "amount": line.penalty_interest,
+                        }
+                        for line in with_interest
+                    ],
+                    "indemnity": currency.round(indemnity),
+                    "indemnity_label": self.env._(
+                        "Fixed recovery indemnity (art. D441-5 of the Commercial "
+                        "Code): %(count)s × %(amount)s",
+                        count=len(with_indemnity),
+                        amount=currency.format(with_indemnity[:1].penalty_indemnity),
+                    ),
+                    "demanded": currency.round(principal + interest + indemnity),
+                }
+            )
+        return totals
+
+    # ------------------------------------------------------------------ penalties
+
+    def _freeze_letter_penalties(self, day):
+        """Penalties shown on a letter are computed as of the day it is sent and
+        frozen with it: a reprint never changes them. Formal notices always state
+        them (the amount demanded); other letters when the company asks."""
+        letters = self.filtered(
+            lambda letter: letter.is_formal_notice
+            or letter.company_id.dunning_show_penalties
+        )
+        for company, company_letters in letters.grouped("company_id").items():
+            company_letters.with_company(company).line_ids._freeze_penalties(day)

@@ -8,6 +8,9 @@ class CreditDunningPolicy(models.Model):
     _name = "credit.dunning.policy"
     _inherit = ["credit.company.default.mixin"]
     _description = "Dunning Policy"
+    _company_default_template = (
+        "l10n_fr_credit_collection.credit_dunning_policy_standard"
+    )
 
     level_ids = fields.One2many(
         "credit.dunning.level", "policy_id", string="Levels", copy=True

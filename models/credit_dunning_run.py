@@ -1,3 +1,4 @@
+import logging
 from collections import defaultdict
 
 from psycopg2 import errors as pg_errors
@@ -7,6 +8,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..engine.levels import highest_level, resolve_level
+
+_logger = logging.getLogger(__name__)
 
 # Payment states whose items are never dunned: settled, being paid, or frozen by hand.
 EXCLUDED_PAYMENT_STATES = ("paid", "in_payment", "reversed", "blocked")
@@ -45,28 +48,31 @@ class CreditDunningRun(models.Model):
     to_send_count = fields.Integer(compute="_compute_counters")
     sent_count = fields.Integer(compute="_compute_counters")
     error_count = fields.Integer(compute="_compute_counters")
-    print_count = fields.Integer(compute="_compute_counters")
+    print_count = fields.Integer(
+        string="To Print",
+        compute="_compute_counters",
+        help="Letters sent through their other channels that wait to be printed "
+        "and posted.",
+    )
 
-    @api.depends("letter_ids.state", "letter_ids.send_letter")
+    @api.depends("letter_ids.state")
     def _compute_counters(self):
         groups = self.env["credit.dunning.letter"]._read_group(
             [("run_id", "in", self.ids)],
-            ["run_id", "state", "send_letter"],
+            ["run_id", "state"],
             ["__count"],
         )
         counts = defaultdict(lambda: defaultdict(int))
-        for run, state, send_letter, count in groups:
+        for run, state, count in groups:
             counts[run.id][state] += count
             counts[run.id]["all"] += count if state != "cancelled" else 0
-            if send_letter and state == "sent":
-                counts[run.id]["print"] += count
         for run in self:
             run_counts = counts[run.id]
             run.letter_count = run_counts["all"]
             run.to_send_count = run_counts["to_send"]
             run.sent_count = run_counts["sent"]
             run.error_count = run_counts["error"]
-            run.print_count = run_counts["print"]
+            run.print_count = run_counts["to_print"]
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -76,6 +82,37 @@ class CreditDunningRun(models.Model):
                     self.env["ir.sequence"].next_by_code("credit.dunning.run") or "/"
                 )
         return super().create(vals_list)
+
+    def unlink(self):
+        """A run's letters go with it (``ondelete="cascade"``), so a run that sent
+        any letter is kept: its letters are the customers' dunning history."""
+        self.check_access("unlink")
+        sent = (
+            self.env["credit.dunning.letter"]
+            .sudo()
+            .search(
+                [
+                    ("run_id", "in", self.ids),
+                    "|",
+                    "|",
+                    ("state", "=", "sent"),
+                    ("sent_date", "!=", False),
+                    ("email_state", "in", ("queued", "sent")),
+                ],
+                limit=1,
+            )
+        )
+        if sent:
+            raise UserError(
+                _(
+                    "The dunning run %(run)s sent letters (%(letter)s): it cannot be "
+                    "deleted, they are the customers' dunning history. Cancel the "
+                    "letters still to send instead.",
+                    run=sent.run_id.display_name,
+                    letter=sent.display_name,
+                )
+            )
+        return super().unlink()
 
     # ------------------------------------------------------------------ actions
 
@@ -105,11 +142,17 @@ class CreditDunningRun(models.Model):
         return True
 
     def action_print_letters(self):
-        letters = self.letter_ids.filtered(
-            lambda letter: letter.send_letter and letter.state == "sent"
-        )
+        """Print the postal letters waiting to be printed; printing marks them sent."""
+        letters = self.letter_ids.filtered(lambda letter: letter.state == "to_print")
         if not letters:
-            raise UserError(_("No letter of this run goes by post."))
+            raise UserError(
+                _(
+                    "No letter of the run %(run)s waits to be printed. Send the "
+                    "letters first; a printed letter can be printed again from its "
+                    "own form.",
+                    run=self[:1].name,
+                )
+            )
         return letters.action_print()
 
     def action_view_letters(self):
@@ -134,7 +177,7 @@ class CreditDunningRun(models.Model):
             for [run] in self.env["credit.dunning.letter"]._read_group(
                 [
                     ("run_id", "in", runs.ids),
-                    ("state", "in", ("draft", "to_send", "error")),
+                    ("state", "in", ("draft", "to_send", "to_print", "error")),
                 ],
                 ["run_id"],
             )
@@ -225,7 +268,9 @@ class CreditDunningRun(models.Model):
         self.env["account.move"].flush_model(
             ["dunning_policy_id", "invoice_date", "date", "move_type"]
         )
-        self.env["res.partner"].flush_model(["commercial_partner_id", "user_id"])
+        self.env["res.partner"].flush_model(
+            ["commercial_partner_id", "user_id", "email"]
+        )
         Partner = self.env["res.partner"].with_company(self.company_id)
         query = self.env["account.move.line"]._search(self._get_open_items_domain())
         move = self._join_items_query(query, "move", "account_move", "move_id")
@@ -239,6 +284,7 @@ class CreditDunningRun(models.Model):
                     """account_move_line.id AS id,
                        %(customer)s.id AS partner_id,
                        %(customer)s.user_id AS user_id,
+                       %(customer)s.email AS email,
                        %(move)s.move_type AS move_type,
                        %(move)s.dunning_policy_id AS move_policy_id,
                        %(partner_policy)s AS partner_policy_id,
@@ -272,17 +318,42 @@ class CreditDunningRun(models.Model):
         return alias
 
     def _read_history(self, item_ids):
-        """Levels each item already received, from letters not cancelled."""
-        groups = self.env["credit.dunning.letter.line"]._read_group(
-            [
-                ("move_line_id", "in", item_ids),
-                ("level_id", "!=", False),
-                ("letter_state", "!=", "cancelled"),
-            ],
-            ["move_line_id"],
-            ["level_id:array_agg"],
+        """What each item already received, in one grouped query.
+
+        :return: ``{item_id: {"received": [level ids of its sent letters],
+            "last_sent_date": date, "last_sent_level": level id,
+            "waiting": whether a letter about it waits to be sent or printed}}``
+            for the items with a level in a letter not cancelled
+        """
+        Line = self.env["credit.dunning.letter.line"]
+        Line.check_access("read")
+        Line.flush_model(["letter_id", "move_line_id", "level_id", "letter_state"])
+        self.env["credit.dunning.letter"].flush_model(["sent_date"])
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+                SELECT line.move_line_id AS id,
+                       ARRAY_AGG(line.level_id)
+                           FILTER (WHERE line.letter_state = 'sent') AS received,
+                       MAX(letter.sent_date)
+                           FILTER (WHERE line.letter_state = 'sent')
+                           AS last_sent_date,
+                       (ARRAY_AGG(line.level_id
+                                  ORDER BY letter.sent_date DESC, letter.id DESC)
+                           FILTER (WHERE line.letter_state = 'sent'))[1]
+                           AS last_sent_level,
+                       BOOL_OR(line.letter_state != 'sent') AS waiting
+                  FROM credit_dunning_letter_line line
+                  JOIN credit_dunning_letter letter ON letter.id = line.letter_id
+                 WHERE line.move_line_id = ANY(%s)
+                   AND line.level_id IS NOT NULL
+                   AND line.letter_state != 'cancelled'
+              GROUP BY line.move_line_id
+                """,
+                list(item_ids),
+            )
         )
-        return {line.id: level_ids for line, level_ids in groups}
+        return {row.pop("id"): row for row in rows}
 
     def _resolve_policies(self, items):
         """Policy of each item: invoice, then customer, then company default."""
@@ -297,8 +368,25 @@ class CreditDunningRun(models.Model):
         return self.env["credit.dunning.policy"].browse(policy_ids)
 
     def _compute_letters(self):
+        """Read the candidate items, resolve their new levels and write one letter
+        per customer with something new to say, in a constant number of queries."""
         self.ensure_one()
         items = self._read_open_items()
+        engine_levels = self._get_engine_levels(items)
+        history = self._read_history([item["id"] for item in items])
+        letters_vals = []
+        for partner_id, partner_items in self._group_items_by_partner(items).items():
+            reached = self._resolve_partner_levels(
+                partner_items, engine_levels, history
+            )
+            if reached:
+                letters_vals.append(
+                    self._prepare_letter_vals(partner_id, partner_items, reached)
+                )
+        self._create_letters(letters_vals)
+
+    def _get_engine_levels(self, items):
+        """Levels of the items' policies: ``{policy id: {level id: Level}}``."""
         policies = self._resolve_policies(items)
         if items and not policies:
             raise UserError(
@@ -310,9 +398,11 @@ class CreditDunningRun(models.Model):
                 )
             )
         policies.fetch(["level_ids"])
-        engine_levels = {policy.id: policy._engine_levels() for policy in policies}
-        history = self._read_history([item["id"] for item in items])
-        tolerance = self.company_id.dunning_tolerance
+        return {policy.id: policy._engine_levels() for policy in policies}
+
+    def _group_items_by_partner(self, items):
+        """Items per customer, leaving out the customers that already have a letter
+        of that day and those whose balance is within the tolerance."""
         already = set(
             self.env["credit.dunning.letter"]
             .search(
@@ -328,30 +418,41 @@ class CreditDunningRun(models.Model):
         for item in items:
             if item["partner_id"] not in already:
                 by_partner[item["partner_id"]].append(item)
+        tolerance = self.company_id.dunning_tolerance
+        return {
+            partner_id: partner_items
+            for partner_id, partner_items in by_partner.items()
+            if sum(item["amount_residual"] for item in partner_items) > tolerance
+        }
 
-        letters_vals = []
-        for partner_id, partner_items in by_partner.items():
-            if sum(item["amount_residual"] for item in partner_items) <= tolerance:
+    def _resolve_partner_levels(self, items, engine_levels, history):
+        """New level of each item of one customer: ``{item id: Level}``.
+
+        An item about which a letter still waits (to send, to print, held back or
+        in error) gets nothing new: that letter comes first.
+        """
+        tolerance = self.company_id.dunning_tolerance
+        reached = {}
+        for item in items:
+            levels = engine_levels.get(item["policy_id"])
+            past = history.get(item["id"], {})
+            if (
+                not levels
+                or item["amount_residual"] <= tolerance
+                or past.get("waiting")
+            ):
                 continue
-            reached = {}
-            for item in partner_items:
-                levels = engine_levels.get(item["policy_id"], {})
-                if item["amount_residual"] <= tolerance or not levels:
-                    continue
-                level = resolve_level(
-                    levels.values(),
-                    item["date_maturity"],
-                    self.date,
-                    history.get(item["id"], ()),
-                )
-                if level:
-                    reached[item["id"]] = level
-            if reached:
-                letters_vals.append(
-                    self._prepare_letter_vals(partner_id, partner_items, reached)
-                )
-
-        self._create_letters(letters_vals)
+            level = resolve_level(
+                levels.values(),
+                item["date_maturity"],
+                self.date,
+                received=past.get("received") or (),
+                last_sent_date=past.get("last_sent_date"),
+                last_sent_level=past.get("last_sent_level"),
+            )
+            if level:
+                reached[item["id"]] = level
+        return reached
 
     def _prepare_letter_vals(self, partner_id, items, reached):
         """Values of one letter; ``reached`` maps item ids to their new level."""
@@ -381,6 +482,7 @@ class CreditDunningRun(models.Model):
         return {
             "partner_id": partner_id,
             "user_id": items[0]["user_id"],
+            "email": items[0].get("email"),
             "level_id": level.key,
             "amount_due": amount_due,
             "amount_overdue": amount_overdue,
@@ -396,20 +498,40 @@ class CreditDunningRun(models.Model):
         return "payment" if item["amount_residual"] < 0 else "invoice"
 
     def _create_letters(self, letters_vals):
-        """Create the letters and their items: two inserts, whatever their number."""
+        """Create the letters and their items: two inserts, whatever their number.
+
+        Nothing is sent yet, so the items keep their dunning level: only a sent
+        letter sets it.
+        """
         if not letters_vals:
             return self.env["credit.dunning.letter"]
+        vals_list = self._prepare_letter_records(letters_vals)
+        letters, line_vals_list = self._insert_letters(vals_list, letters_vals)
+        self.invalidate_recordset(["letter_ids"])
+        if self.company_id.dunning_show_penalties:
+            self._compute_letter_penalties(line_vals_list)
+        return letters
+
+    def _prepare_letter_records(self, letters_vals):
+        """Column values of the letters: addressee, channels and the flag of a
+        customer without email on an email level, set now so that the review shows
+        which letters will go by post."""
         partners = self.env["res.partner"].browse(
-            [v["partner_id"] for v in letters_vals]
+            [vals["partner_id"] for vals in letters_vals]
         )
         contacts = partners._get_dunning_contacts()
         levels = self.env["credit.dunning.level"].browse(
-            {v["level_id"] for v in letters_vals}
+            {vals["level_id"] for vals in letters_vals}
         )
         levels.fetch(["policy_id", "send_email", "send_letter", "create_activity"])
         vals_list = []
         for index, vals in enumerate(letters_vals, start=1):
             level = levels.browse(vals["level_id"])
+            contact = contacts[vals["partner_id"]]
+            # The invoice contacts found have an email; the customer's own one was
+            # read with the items (no query per letter).
+            has_email = contact.id != vals["partner_id"] or bool(vals.get("email"))
+            fallback = level.send_email and not has_email
             vals_list.append(
                 {
                     "name": f"{self.name}/{index:04d}",
@@ -417,33 +539,40 @@ class CreditDunningRun(models.Model):
                     "company_id": self.company_id.id,
                     "date": self.date,
                     "partner_id": vals["partner_id"],
-                    "contact_id": contacts[vals["partner_id"]].id,
+                    "contact_id": contact.id,
                     "user_id": vals.get("user_id") or self.env.uid,
                     "level_id": level.id,
                     "policy_id": level.policy_id.id,
                     "amount_due": vals["amount_due"],
                     "amount_overdue": vals["amount_overdue"],
                     "send_email": level.send_email,
-                    "send_letter": level.send_letter,
+                    "send_letter": level.send_letter or fallback,
                     "create_activity": level.create_activity,
-                    "email_fallback": False,
+                    "email_fallback": fallback,
                     "state": "to_send",
                 }
             )
+        return vals_list
+
+    def _insert_letters(self, vals_list, letters_vals):
+        """Insert the letters, then their items; a concurrent run writing letters
+        of the same customers and day makes this one write nothing.
+
+        :return: the letters and the values of their items
+        """
         try:
             with self.env.cr.savepoint():
                 letters = self.env["credit.dunning.letter"]._bulk_create(vals_list)
-                line_vals_list = []
-                for letter, vals in zip(letters, letters_vals, strict=True):
-                    for line_vals in vals["line_vals"]:
-                        line_vals_list.append(
-                            {
-                                **line_vals,
-                                "letter_id": letter.id,
-                                "letter_state": "to_send",
-                                "company_id": self.company_id.id,
-                            }
-                        )
+                line_vals_list = [
+                    {
+                        **line_vals,
+                        "letter_id": letter.id,
+                        "letter_state": "to_send",
+                        "company_id": self.company_id.id,
+                    }
+                    for letter, vals in zip(letters, letters_vals, strict=True)
+                    for line_vals in vals["line_vals"]
+                ]
                 self.env["credit.dunning.letter.line"]._bulk_create(line_vals_list)
         except pg_errors.UniqueViolation:
             raise UserError(
@@ -454,50 +583,52 @@ class CreditDunningRun(models.Model):
                     company=self.company_id.name,
                 )
             ) from None
-        self.invalidate_recordset(["letter_ids"])
-        # Work from the values just written: reading the new rows back would cost a
-        # query per thousand rows.
-        self.env["account.move.line"].browse(
-            {vals["move_line_id"] for vals in line_vals_list if vals["level_id"]}
-        )._refresh_dunning_level()
-        if self.company_id.dunning_show_penalties:
-            self._compute_letter_penalties(line_vals_list)
-        return letters
+        return letters, line_vals_list
 
-    def _compute_letter_penalties(self, line_vals_list):
-        """Refresh the penalties of the listed late invoices as of the run date, so
-        that the letters show them (company option)."""
-        items = self.env["account.move.line"].browse(
-            {
-                vals["move_line_id"]
-                for vals in line_vals_list
-                if vals["kind"] == "invoice" and vals["days_late"] > 0
-            }
+    def _compute_letter_penalties(self, line_vals_list=None):
+        """Show on the run's letters the penalties accrued on the run date, when
+        the company asks for them and always on formal notices (they state the
+        amount demanded). A batch: a missing rate never stops the run. Sending
+        computes them again as of the sending day and freezes them."""
+        self.ensure_one()
+        letters = self.letter_ids.filtered(
+            lambda letter: letter.state in ("draft", "to_send")
+            and (self.company_id.dunning_show_penalties or letter.is_formal_notice)
         )
-        items.fetch(["move_id"])
-        items.move_id.fetch(["move_type"])
-        invoices = items.move_id.filtered(lambda move: move.move_type == "out_invoice")
-        if invoices:
-            invoices.compute_late_penalties(self.date)
+        if letters:
+            letters.line_ids._freeze_penalties(self.date)
 
     # ------------------------------------------------------------------ cron
 
     @api.model
     def _cron_daily(self):
-        """Release expired holds, then run the dunning of companies that automate it."""
+        """Release expired holds, then run the dunning of companies that automate it.
+
+        One company's failure never stops the others: its run is rolled back, the
+        managers are told once, and the next company goes on."""
         self.env["account.move"]._release_expired_dunning_holds()
         companies = self.env["res.company"].search([("dunning_auto", "=", True)])
         today = fields.Date.context_today(self)
         for company in companies:
-            run = self.with_company(company).create(
-                {"company_id": company.id, "date": today}
-            )
-            run.action_compute()
-            auto = run.letter_ids.filtered(
-                lambda letter: letter.state == "to_send" and letter.policy_id.auto_send
-            )
-            if auto:
-                auto._send_letters()
-                run._update_state()
-            if not run.letter_ids:
-                run.unlink()
+            try:
+                with self.env.cr.savepoint():
+                    self.with_company(company)._run_company_dunning(company, today)
+            except Exception as error:  # noqa: BLE001 - one company, not the job
+                _logger.warning("Daily dunning of %s not done: %s", company.name, error)
+                company._notify_credit_job_failure(
+                    self.env._("Daily dunning not done"), str(error)
+                )
+
+    @api.model
+    def _run_company_dunning(self, company, day):
+        run = self.create({"company_id": company.id, "date": day})
+        run.action_compute()
+        auto = run.letter_ids.filtered(
+            lambda letter: letter.state == "to_send" and letter.policy_id.auto_send
+        )
+        if auto:
+            auto._send_letters()
+            run._update_state()
+        if not run.letter_ids:
+            run.unlink()
+        return run

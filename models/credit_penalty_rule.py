@@ -10,6 +10,7 @@ from ..engine.penalties import (
     B2B_CONTRACTUAL,
     B2B_LEGAL,
     B2C_LEGAL,
+    RECOVERY_INDEMNITY,
     MissingRate,
     Regime,
     contractual_floor,
@@ -24,6 +25,7 @@ class CreditPenaltyRule(models.Model):
     _name = "credit.penalty.rule"
     _inherit = ["credit.company.default.mixin"]
     _description = "Penalty Rule"
+    _company_default_template = "l10n_fr_credit_collection.credit_penalty_rule_legal"
     currency_id = fields.Many2one(related="company_id.currency_id")
     is_default = fields.Boolean(string="Default Rule")
     regime = fields.Selection(
@@ -39,10 +41,9 @@ class CreditPenaltyRule(models.Model):
     indemnity_enabled = fields.Boolean(
         string="Recovery Indemnity",
         default=True,
-        help="Claim the fixed recovery indemnity once per invoice paid late, from "
-        "professional debtors only.",
+        help="Claim the recovery indemnity, fixed at 40 EUR by art. D441-5 C. com., "
+        "once per invoice paid late, from professional debtors only.",
     )
-    indemnity_amount = fields.Monetary(default=40.0, currency_field="currency_id")
     min_days_late = fields.Integer(
         string="Minimum Delay (days)",
         help="No penalty is claimed for an installment paid less late than this.",
@@ -152,38 +153,54 @@ class CreditPenaltyRule(models.Model):
         the 40 EUR indemnity (a new record, never saved)."""
         return self.new({"name": _("Legal default"), "company_id": company.id})
 
-    def _get_invoice_mention(self, debtor_type):
-        """Payment mentions of art. L441-9 C. com. for an invoice PDF."""
+    def _get_invoice_mention(self, debtor_type, payment_term=None):
+        """Payment mentions of art. L441-9 C. com. for an invoice PDF: the penalty
+        rate, the fixed 40 EUR indemnity (D441-5, whatever the rule claims: the law
+        requires the mention) and the early-payment discount terms.
+
+        The discount is stated by its terms only: when the invoice is still
+        eligible, Odoo's own line already prints the discounted amount and its date.
+        """
         self.ensure_one()
         if debtor_type == "consumer":
-            return _(
+            mention = _(
                 "In case of late payment, interest at the legal interest rate is due "
                 "from the day after receipt of a formal notice (art. 1231-6 and "
-                "1344-1 of the Civil Code). No discount for early payment."
-            )
-        if self.regime == B2B_CONTRACTUAL:
-            rate_text = _(
-                "%(rate)s %% per year, and never less than three times the legal "
-                "interest rate",
-                rate=formatLang(self.env, self.contractual_rate, digits=2),
+                "1344-1 of the Civil Code)."
             )
         else:
-            rate_text = _(
-                "the rate applied by the European Central Bank to its most recent "
-                "refinancing operation, increased by 10 percentage points"
+            if self.regime == B2B_CONTRACTUAL:
+                rate_text = _(
+                    "%(rate)s %% per year, and never less than three times the legal "
+                    "interest rate",
+                    rate=formatLang(self.env, self.contractual_rate, digits=2),
+                )
+            else:
+                rate_text = _(
+                    "the rate applied by the European Central Bank to its most recent "
+                    "refinancing operation, increased by 10 percentage points"
+                )
+            currency = self.env.ref("base.EUR")
+            mention = _(
+                "In case of late payment, penalties are due from the day after the due "
+                "date, without any reminder, at %(rate)s (art. L441-10 of the "
+                "Commercial Code).",
+                rate=rate_text,
             )
-        mention = _(
-            "In case of late payment, penalties are due from the day after the due "
-            "date, without any reminder, at %(rate)s (art. L441-10 of the Commercial "
-            "Code).",
-            rate=rate_text,
-        )
-        if self.indemnity_enabled:
             mention += " " + _(
                 "Any professional customer paying late also owes a fixed recovery "
                 "indemnity of %(amount)s (art. D441-5 of the Commercial Code).",
-                amount=self.currency_id.format(self.indemnity_amount)
-                if self.currency_id
-                else self.indemnity_amount,
+                amount=currency.format(float(RECOVERY_INDEMNITY)),
             )
-        return mention + " " + _("No discount for early payment.")
+        if payment_term and payment_term.early_discount:
+            percent = payment_term.discount_percentage
+            discount = _(
+                "Discount of %(percent)s %% for payment within %(days)s days.",
+                percent=formatLang(
+                    self.env, percent, digits=0 if percent.is_integer() else 2
+                ),
+                days=payment_term.discount_days,
+            )
+        else:
+            discount = _("No discount for early payment.")
+        return f"{mention} {discount}"

@@ -46,7 +46,7 @@ class MailMail(models.Model):
         invoices = (
             letters.filtered("level_id.attach_invoices")
             .line_ids.filtered(lambda line: line.level_id and line.kind == "invoice")
-            .move_line_id.move_id.filtered(lambda move: move.is_invoice())
+            .move_id.filtered(lambda move: move.is_invoice())
         )
         invoice_pdfs = report._credit_render_pdfs("account.account_invoices", invoices)
         Attachment = self.env["ir.attachment"].sudo()
@@ -56,7 +56,7 @@ class MailMail(models.Model):
             if letter and letter in letters:
                 vals_list.append(letter_pdfs[letter.id])
                 if letter.level_id.attach_invoices:
-                    moves = letter.line_ids.filtered("level_id").move_line_id.move_id
+                    moves = letter.line_ids.filtered("level_id").move_id
                     vals_list += [
                         invoice_pdfs[m.id] for m in moves if m.id in invoice_pdfs
                     ]

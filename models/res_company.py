@@ -1,4 +1,6 @@
-from odoo import fields, models
+from markupsafe import Markup
+
+from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
@@ -24,12 +26,91 @@ class ResCompany(models.Model):
         string="Penalty Income Account",
         check_company=True,
         help="Income account of late-payment penalty lines on penalty invoices "
-        "(French chart: 7638). Empty: the product's account.",
+        "(French chart: 763800). Penalty invoices are refused without it.",
     )
     penalty_indemnity_account_id = fields.Many2one(
         "account.account",
         string="Indemnity Income Account",
         check_company=True,
-        help="Income account of recovery indemnity lines on penalty invoices. Empty: "
-        "the product's account.",
+        help="Income account of recovery indemnity and recovery costs lines on "
+        "penalty invoices (French chart: 758000). Penalty invoices are refused "
+        "without it.",
     )
+    # Registry mentions that core lacks (C. com. R123-237 and R123-238), printed in
+    # the body of letters, formal notices and penalty statements. The SIRET is the
+    # field of l10n_fr.
+    legal_form = fields.Char(
+        help="Legal form printed on letters and statements, e.g. SAS, SARL, SA.",
+    )
+    share_capital = fields.Monetary(
+        currency_field="currency_id",
+        help="Share capital printed on letters and statements (art. R123-238 C. "
+        "com.). Leave empty for a sole trader.",
+    )
+    rcs_city = fields.Char(
+        string="RCS City",
+        help="City of the registry where the company is registered in the Registre "
+        "du commerce et des sociétés, printed as 'RCS <city> <SIREN>'.",
+    )
+
+    # ------------------------------------------------------------------ lead: defaults
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        self.env["credit.dunning.policy"]._create_company_defaults(companies)
+        self.env["credit.penalty.rule"]._create_company_defaults(companies)
+        return companies
+
+    def _credit_manager_users(self):
+        """Credit Collection managers allowed in this company (real internal users),
+        else its administrators: who is told when a job could not do its work."""
+        self.ensure_one()
+        group = self.env.ref(
+            "l10n_fr_credit_collection.group_credit_collection_manager"
+        )
+        users = group.sudo().users.filtered(
+            lambda user: not user._is_superuser()
+            and user.active
+            and not user.share
+            and self in user.company_ids
+        )
+        if not users:
+            admins = self.env.ref("base.group_system").sudo().users
+            users = admins.filtered(
+                lambda user: not user._is_superuser() and self in user.company_ids
+            )
+        return users.sorted("id")
+
+    def _notify_credit_job_failure(self, summary, note):
+        """One open activity for the managers, on the company's partner, per
+        summary: a scheduled job tells them once, not once per record or per run
+        (an open activity with the same summary gets the new note instead)."""
+        self.ensure_one()
+        users = self._credit_manager_users()
+        if not users:
+            return self.env["mail.activity"]
+        Activity = self.env["mail.activity"].sudo()
+        partner_model = self.env["ir.model"]._get_id("res.partner")
+        existing = Activity.search(
+            [
+                ("res_model_id", "=", partner_model),
+                ("res_id", "=", self.partner_id.id),
+                ("summary", "=", summary),
+            ],
+            limit=1,
+        )
+        body = Markup("<p>%s</p>") % note
+        if existing:
+            existing.note = body
+            return existing
+        return Activity.create(
+            {
+                "res_model_id": partner_model,
+                "res_id": self.partner_id.id,
+                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                "summary": summary,
+                "note": body,
+                "user_id": users[0].id,
+            }
+        )

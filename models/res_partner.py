@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .credit_access import check_protected_create, check_protected_write
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -65,6 +67,30 @@ class ResPartner(models.Model):
             "debtor_type",
             "collective_procedure",
         ]
+
+    # ------------------------------------------------------------------ access
+
+    # Customer fields only the Credit Collection groups may change (a field's
+    # ``groups`` would hide them; this keeps them visible and read-only). A later
+    # collective-proceedings field is added here.
+    _credit_protected_fields = (
+        "debtor_type",
+        "dunning_excluded",
+        "penalty_rule_id",
+        "dunning_policy_id",
+        "collective_procedure",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_protected_create(self, vals_list, self._credit_protected_fields)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # Odoo's commercial-field synchronisation to contacts runs as superuser and
+        # copies values already set on the company: both pass.
+        check_protected_write(self, vals, self._credit_protected_fields)
+        return super().write(vals)
 
     def _compute_dunning_summary(self):
         commercial = self.commercial_partner_id
@@ -159,8 +185,16 @@ class ResPartner(models.Model):
                 ("company_id", "=", self.env.company.id),
                 ("move_type", "=", "out_invoice"),
                 ("state", "=", "posted"),
+                ("is_penalty_invoice", "=", False),
                 ("payment_state", "in", ("not_paid", "partial")),
-                ("invoice_date_due", "<", as_of),
+                (
+                    "line_ids",
+                    "any",
+                    [
+                        ("display_type", "=", "payment_term"),
+                        ("date_maturity", "<", as_of),
+                    ],
+                ),
             ]
         )
 

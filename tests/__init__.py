@@ -7,4 +7,8 @@ from . import test_dunning_concurrency
 from . import test_reports
 from . import test_penalty_lines
 from . import test_penalty_reports
+from . import test_documents
 from . import test_tour
+from . import test_penalty_jobs
+from . import test_access_rights
+from . import test_reference_rates

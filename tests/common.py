@@ -20,6 +20,11 @@ class CreditCollectionCommon(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
+        # A new company gets a copy of the shipped policy; the tests use their own.
+        cls.env["credit.dunning.policy"].search(
+            [("company_id", "=", cls.company.id)]
+        ).is_default = False
+        cls.env.flush_all()
         cls.policy = cls.env["credit.dunning.policy"].create(
             {
                 "name": "Standard",
@@ -90,6 +95,13 @@ class CreditCollectionCommon(AccountTestInvoicingCommon):
             }
         )
 
+        cls.company.write(
+            {
+                "penalty_interest_account_id": cls.income_account("763800").id,
+                "penalty_indemnity_account_id": cls.income_account("758000").id,
+            }
+        )
+
         cls.split_term = cls.env["account.payment.term"].create(
             {
                 "name": "Half at 30, half at 60",
@@ -102,6 +114,18 @@ class CreditCollectionCommon(AccountTestInvoicingCommon):
                     ),
                 ],
             }
+        )
+
+    @classmethod
+    def income_account(cls, code, company=None):
+        """The income account of the chart with this code (created if missing)."""
+        company = company or cls.company
+        Account = cls.env["account.account"].with_company(company)
+        account = Account.search(
+            [*Account._check_company_domain(company), ("code", "=", code)], limit=1
+        )
+        return account or Account.create(
+            {"code": code, "name": f"Income {code}", "account_type": "income"}
         )
 
     @classmethod

@@ -100,7 +100,9 @@ else
     for module in l10n_fr_account "$MODULE"; do
         if ! module_installed "$module"; then
             echo "Installing $module in '$DB'..."
-            "${ODOO_CMD[@]}" "${ODOO_ARGS[@]}" -i "$module" --stop-after-init ||
+            # French first: the demo and its customers speak it.
+            "${ODOO_CMD[@]}" "${ODOO_ARGS[@]}" -i "$module" --load-language=fr_FR \
+                --stop-after-init ||
                 fail "installing $module in '$DB' failed"
         fi
     done

@@ -17,10 +17,13 @@ from engine.penalties import (
     MissingRate,
     RateTable,
     Regime,
+    add_months,
+    consumer_start,
     contractual_floor,
     half_year_label,
     indemnity,
     interest_segments,
+    judgment_uplift_start,
     paid_late,
 )
 
@@ -62,7 +65,7 @@ def test_example_a_b2b_default_rate():
         (date(2026, 2, 1), date(2026, 4, 15), 74, D("12.15"))
     ]
     assert total(segments) == D("246.33")
-    assert indemnity(40, True, True, False) == D("40.00")
+    assert indemnity(True, True, False) == D("40.00")
 
 
 def test_example_a_floor_of_a_contractual_rate():
@@ -98,7 +101,7 @@ def test_example_c_consumer_from_the_formal_notice():
     )
     assert [(s.days, s.rate) for s in segments] == [(60, D("2.62"))]
     assert total(segments) == D("5.17")
-    assert indemnity(40, False, True, False) == D("0.00")
+    assert indemnity(False, True, False) == D("0.00")
 
 
 def test_consumer_without_formal_notice_owes_nothing():
@@ -191,8 +194,8 @@ def test_several_installments_and_the_indemnity_once_per_invoice():
         paid_late(date(2026, 1, 31), date(2026, 3, 31), 500, []),
         paid_late(date(2026, 2, 28), date(2026, 3, 31), 500, []),
     ]
-    assert indemnity(40, True, any(late), False) == D("40.00")
-    assert indemnity(40, True, any(late), True) == D("0.00")
+    assert indemnity(True, any(late), False) == D("40.00")
+    assert indemnity(True, any(late), True) == D("0.00")
 
 
 def test_paid_on_time_is_not_late():
@@ -299,3 +302,43 @@ def test_invoiced_periods_are_not_claimed_twice():
     ]
     assert rest[0].amount == D("153.12")  # 10000 x 12.15 % x 46 / 365
     assert exclude_periods(segments, [(date(2026, 1, 1), date(2026, 6, 30))]) == []
+
+
+def test_consumer_interest_never_starts_before_the_debt_is_due():
+    """A formal notice received before the due date starts nothing until the day
+    after the due date (LAW.md conventions, B2C start)."""
+    assert consumer_start(date(2026, 2, 15), date(2026, 3, 10)) == date(2026, 3, 11)
+    assert consumer_start(date(2026, 2, 15), date(2026, 2, 1)) == date(2026, 2, 16)
+    assert consumer_start(date(2026, 2, 15), date(2026, 2, 15)) == date(2026, 2, 16)
+    assert consumer_start(date(2026, 2, 15), None) is None
+
+
+def test_judgment_uplift_starts_the_day_after_two_months_expire():
+    """Enforceable 15 Jan: the two months expire 15 Mar, the uplift runs from 16 Mar."""
+    assert judgment_uplift_start(date(2026, 1, 15)) == date(2026, 3, 16)
+    assert judgment_uplift_start(date(2025, 12, 31)) == date(2026, 3, 1)
+    assert judgment_uplift_start(date(2023, 12, 31)) == date(2024, 3, 1)
+    assert judgment_uplift_start(None) is None
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)))
+def test_add_months_keeps_the_day_or_the_month_end(day):
+    later = add_months(day, 2)
+    assert (later.year * 12 + later.month) - (day.year * 12 + day.month) == 2
+    assert later.day == day.day or (later + timedelta(days=1)).day == 1
+
+
+def test_a_missing_half_year_is_skipped_when_collected():
+    """Batch jobs: the segments whose rates are known are returned, the missing
+    half-year is reported and its days are left for a later run."""
+    table = RateTable({(ECB_MRO, date(2026, 1, 1)): D("2.15")})
+    with pytest.raises(MissingRate):
+        interest_segments(D("1000"), date(2026, 6, 1), date(2026, 7, 31), table=table)
+    missing = set()
+    segments = interest_segments(
+        D("1000"), date(2026, 6, 1), date(2026, 7, 31), table=table, missing=missing
+    )
+    assert [(s.date_from, s.date_to) for s in segments] == [
+        (date(2026, 6, 1), date(2026, 6, 30))
+    ]
+    assert missing == {(ECB_MRO, date(2026, 7, 1))}
