@@ -110,6 +110,7 @@ class AccountMove(models.Model):
         is computed, the managers are told once which half-year to add.
         """
         report = PenaltyBatchReport()
+        self.fetch(["move_type", "state", "is_penalty_invoice"])
         invoices = self.filtered(
             lambda move: move.move_type == "out_invoice"
             and move.state == "posted"
@@ -131,9 +132,7 @@ class AccountMove(models.Model):
                 ("kind", "in", COMPUTED_KINDS),
             ]
         )
-        lines = Line._bulk_create(vals_list)
-        lines._flag_unmatched_credits()
-        return lines
+        return Line._bulk_create(Line._flag_unmatched_credits(vals_list))
 
     def action_compute_late_penalties(self):
         invoices = self.filtered(
@@ -299,7 +298,17 @@ class AccountMove(models.Model):
         """Serialise the penalty computations of a company (the monthly job and a
         user): the second one stops instead of claiming the same days twice (the
         unique indexes of ``credit.penalty.line`` are the last guard)."""
-        for company in self.company_id:
+        self.flush_model(["company_id"])
+        company_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT company_id FROM account_move WHERE id = ANY(%s)",
+                    list(self.ids),
+                )
+            )
+        ]
+        for company in self.env["res.company"].browse(company_ids):
             locked = self.env.execute_query(
                 SQL(
                     "SELECT pg_try_advisory_xact_lock(%s, %s)",

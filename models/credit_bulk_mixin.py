@@ -212,12 +212,17 @@ class CreditBulkMixin(models.AbstractModel):
         # loses nothing.
         self.env.flush_all()
         query = self._search(domain)
+        if query.is_empty():
+            return
+        if query._joins or len(query._tables) > 1:
+            condition = SQL("id IN %s", query.subselect())
+        else:
+            # The conditions on the table itself: "id IN (subquery)" would let the
+            # planner, misled by rows inserted in the same transaction (not yet
+            # analysed), test every row against the whole subquery.
+            condition = query.where_clause if query._where_clauses else SQL("TRUE")
         self.env.execute_query(
-            SQL(
-                "DELETE FROM %s WHERE id IN %s",
-                SQL.identifier(self._table),
-                query.subselect(),
-            )
+            SQL("DELETE FROM %s WHERE %s", SQL.identifier(self._table), condition)
         )
         # The rows are gone: forget them, and everything pointing at them.
         self.env.invalidate_all(flush=False)

@@ -114,17 +114,23 @@ class CreditDunningLetterLine(models.Model):
             and line.date_maturity
             and line.date_maturity < as_of
         )
+        item_ids = set(items.ids)
         invoices = items.move_id
         _lines, report = invoices._compute_late_penalties_batch(as_of)
         self.env["account.move"]._notify_penalty_batch_report(report)
         figures = self._read_penalty_figures(invoices, as_of)
+        # The computation dropped the cache: read back what the loop needs at once.
+        lines = self.browse(self.ids)
+        lines.fetch(["letter_id", "kind", "move_id", "date_maturity", "currency_id"])
+        lines.letter_id.fetch(["partner_id"])
+        lines.letter_id.partner_id.fetch(["lang"])
         rows = []
         indemnified = set()
-        for line in self.sorted(lambda line: (line.letter_id.id, line.id)):
+        for line in lines.sorted(lambda line: (line.letter_id.id, line.id)):
             interest = figures["interest"].get((line.move_id.id, line.date_maturity))
             indemnity = 0.0
             key = (line.letter_id.id, line.move_id.id)
-            if line in items and key not in indemnified:
+            if line.id in item_ids and key not in indemnified:
                 indemnified.add(key)
                 indemnity = figures["indemnity"].get(line.move_id.id, 0.0)
             rows.append(self._penalty_row(line, interest, indemnity))
@@ -168,15 +174,19 @@ class CreditDunningLetterLine(models.Model):
         for penalty in sorted(interest, key=lambda penalty: penalty.date_from):
             if penalty.rate not in rates:
                 rates.append(penalty.rate)
-        lang_env = self.with_context(lang=line.letter_id.partner_id.lang).env
+        rate_text = None
+        if rates:
+            lang_env = self.with_context(lang=line.letter_id.partner_id.lang).env
+            rate_text = " / ".join(
+                f"{formatLang(lang_env, rate, digits=2)} %" for rate in rates
+            )
         return (
             line.id,
             amount,
             indemnity,
             line.currency_id.round(amount + indemnity),
             min((penalty.date_from for penalty in interest), default=None),
-            " / ".join(f"{formatLang(lang_env, rate, digits=2)} %" for rate in rates)
-            or None,
+            rate_text,
             any(penalty.unmatched_credit_amount for penalty in interest),
         )
 

@@ -282,6 +282,7 @@ class CreditDunningRun(models.Model):
             query.select(
                 SQL(
                     """account_move_line.id AS id,
+                       account_move_line.move_id AS move_id,
                        %(customer)s.id AS partner_id,
                        %(customer)s.user_id AS user_id,
                        %(customer)s.email AS email,
@@ -468,6 +469,7 @@ class CreditDunningRun(models.Model):
             line_vals.append(
                 {
                     "move_line_id": item["id"],
+                    "move_id": item["move_id"],
                     "kind": self._item_kind(item),
                     "document_date": item["document_date"],
                     "date_maturity": item["date_maturity"],

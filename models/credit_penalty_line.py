@@ -6,7 +6,6 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv.expression import AND
-from odoo.tools import SQL
 from odoo.tools.misc import format_date, formatLang
 
 from .credit_access import COLLECTION_MANAGER, internal, is_internal
@@ -284,17 +283,22 @@ class CreditPenaltyLine(models.Model):
         self.move_id._message_log_batch(bodies)
         return True
 
-    def _flag_unmatched_credits(self):
-        """Flag the draft lines that ran while the customer had unmatched payments or
-        credit notes: such a credit may have settled the invoice, so invoicing these
-        lines needs a user's explicit confirmation. One grouped read, one UPDATE."""
-        drafts = self.filtered(lambda line: line.state == "draft")
-        if not drafts:
-            return
+    @api.model
+    def _flag_unmatched_credits(self, vals_list):
+        """Flag, in the values of new draft lines, those that ran while the customer
+        had unmatched payments or credit notes: such a credit may have settled the
+        invoice, so invoicing these lines needs a user's explicit confirmation.
+        One grouped read, whatever the number of lines."""
+        if not vals_list:
+            return vals_list
         groups = self.env["account.move.line"]._read_group(
             [
-                ("company_id", "in", drafts.company_id.ids),
-                ("partner_id", "child_of", drafts.partner_id.ids),
+                ("company_id", "in", list({vals["company_id"] for vals in vals_list})),
+                (
+                    "partner_id",
+                    "child_of",
+                    list({vals["partner_id"] for vals in vals_list}),
+                ),
                 ("account_type", "=", "asset_receivable"),
                 ("parent_state", "=", "posted"),
                 ("reconciled", "=", False),
@@ -307,36 +311,18 @@ class CreditPenaltyLine(models.Model):
         for company, partner, day, amount in groups:
             key = (company.id, partner.commercial_partner_id.id)
             credits[key].append((day, -amount))
-        ids, amounts, dates = [], [], []
-        for line in drafts:
-            until = line.date_to or date.max
-            found = [
-                (day, amount)
-                for day, amount in credits.get((line.company_id.id, line.partner_id.id))
-                or ()
-                if day <= until
-            ]
+        if not credits:
+            return vals_list
+        for vals in vals_list:
+            customer_credits = credits.get((vals["company_id"], vals["partner_id"]))
+            if not customer_credits:
+                continue
+            until = vals.get("date_to") or date.max
+            found = [(day, amount) for day, amount in customer_credits if day <= until]
             if found:
-                ids.append(line.id)
-                amounts.append(sum(amount for _day, amount in found))
-                dates.append(min(day for day, _amount in found))
-        if ids:
-            self.env.execute_query(
-                SQL(
-                    """UPDATE credit_penalty_line line
-                          SET unmatched_credit_amount = flag.amount,
-                              unmatched_credit_date = flag.day
-                         FROM unnest(%s::int[], %s::numeric[], %s::date[])
-                              AS flag(id, amount, day)
-                        WHERE line.id = flag.id""",
-                    ids,
-                    amounts,
-                    dates,
-                )
-            )
-            self.browse(ids).invalidate_recordset(
-                ["unmatched_credit_amount", "unmatched_credit_date"]
-            )
+                vals["unmatched_credit_amount"] = sum(amount for _day, amount in found)
+                vals["unmatched_credit_date"] = min(day for day, _amount in found)
+        return vals_list
 
     def action_open_waive_wizard(self):
         return {
