@@ -102,8 +102,7 @@ class AccountMove(models.Model):
 
     # ------------------------------------------------------------------ access
 
-    # Invoice fields only the Credit Collection groups may change. Both names of
-    # the judgment date are listed so that renaming the field keeps it protected.
+    # Invoice fields only the Credit Collection groups may change.
     _credit_protected_fields = (
         "dunning_hold",
         "dunning_hold_type",
@@ -111,7 +110,6 @@ class AccountMove(models.Model):
         "dunning_hold_until",
         "dunning_policy_id",
         "formal_notice_received_date",
-        "judgment_service_date",
         "judgment_enforceable_date",
         "is_penalty_invoice",
     )

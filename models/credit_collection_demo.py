@@ -54,6 +54,14 @@ class CreditCollectionDemo(models.AbstractModel):
         env = self.with_company(company).with_context(tracking_disable=True).env
         lang = self._demo_french(admin)
         self._demo_penalty_accounts(company)
+        # The registry mentions every letter prints (C. com. R123-237).
+        company.write(
+            {
+                "legal_form": company.legal_form or "SAS",
+                "share_capital": company.share_capital or 10000.0,
+                "rcs_city": company.rcs_city or company.city or "Paris",
+            }
+        )
         policy = env["credit.dunning.policy"].search(
             [("company_id", "=", company.id), ("is_default", "=", True)], limit=1
         )

@@ -138,8 +138,10 @@ class CreditCollectionCommon(AccountTestInvoicingCommon):
         term=None,
         invoice_date=None,
         post=True,
+        company=None,
     ):
-        """A posted customer invoice without tax, due on ``due``."""
+        """A posted customer invoice without tax, due on ``due`` (in ``company``
+        when given, else in the environment's company)."""
         vals = {
             "move_type": move_type,
             "partner_id": (partner or cls.customer).id,
@@ -159,7 +161,8 @@ class CreditCollectionCommon(AccountTestInvoicingCommon):
             vals["invoice_payment_term_id"] = term.id
         else:
             vals["invoice_date_due"] = due
-        move = cls.env["account.move"].create(vals)
+        Move = cls.env["account.move"]
+        move = (Move.with_company(company) if company else Move).create(vals)
         if post:
             move.action_post()
         return move

@@ -4,7 +4,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from psycopg2.errors import UniqueViolation
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -285,28 +285,7 @@ class TestPenaltyJobs(CreditCollectionCommon):
                 raise ValueError("broken company")
             return original(moves, as_of)
 
-        other_invoice = (
-            self.env["account.move"]
-            .with_company(other)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": self.customer.id,
-                    "invoice_date": date(2026, 1, 31),
-                    "invoice_date_due": date(2026, 1, 31),
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "Service",
-                                "price_unit": 1000,
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        other_invoice.action_post()
+        other_invoice = self.make_invoice(due=date(2026, 1, 31), company=other)
         with (
             patch.object(
                 type(self.env["account.move"]), "_compute_late_penalties_batch", failing

@@ -291,28 +291,7 @@ class TestPenaltyLines(CreditCollectionCommon):
         self.env.user.company_ids |= other
         invoice = self.make_invoice(amount=1000, due=date(2026, 1, 31))
         lines = invoice.compute_late_penalties(date(2026, 3, 31))
-        invoice_other = (
-            self.env["account.move"]
-            .with_company(other)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": self.customer.id,
-                    "invoice_date": date(2026, 1, 31),
-                    "invoice_date_due": date(2026, 1, 31),
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "Service",
-                                "price_unit": 1000,
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        invoice_other.action_post()
+        invoice_other = self.make_invoice(due=date(2026, 1, 31), company=other)
         foreign = invoice_other.with_company(other).compute_late_penalties(
             date(2026, 3, 31)
         )
