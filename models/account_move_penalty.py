@@ -396,6 +396,8 @@ class AccountMove(models.Model):
             if report is None:
                 raise UserError(message)
             report.skipped[move] = message
+        if not undated:
+            return installments
         return installments.filtered(lambda line: line.move_id not in undated)
 
     def _prepare_penalty_lines(self, as_of, report=None):

@@ -295,8 +295,8 @@ class CreditPenaltyLine(models.Model):
             [
                 ("company_id", "in", list({vals["company_id"] for vals in vals_list})),
                 (
-                    "partner_id",
-                    "child_of",
+                    "partner_id.commercial_partner_id",
+                    "in",
                     list({vals["partner_id"] for vals in vals_list}),
                 ),
                 ("account_type", "=", "asset_receivable"),
