@@ -10,6 +10,9 @@ from odoo.tools.misc import format_date, formatLang
 
 from .credit_access import COLLECTION_MANAGER, internal, is_internal
 
+# Kinds the penalty computation writes in bulk (see ``_bulk_validate``).
+COMPUTED_LINE_KINDS = ("interest", "indemnity")
+
 
 class CreditPenaltyLine(models.Model):
     """One computed line of late-payment interest or of recovery indemnity."""
@@ -137,6 +140,20 @@ class CreditPenaltyLine(models.Model):
                         invoice=line.move_id.display_name,
                     )
                 )
+
+    def _bulk_validate(self, fields_, vals_list):
+        """The only Python constraint concerns recovery costs entered by hand:
+        validate those rows only, not the thousands of computed ones."""
+        rows = [
+            (record_id, vals)
+            for record_id, vals in zip(self._ids, vals_list, strict=True)
+            if vals.get("kind") not in COMPUTED_LINE_KINDS
+        ]
+        if not rows:
+            return None
+        return super(
+            CreditPenaltyLine, self.browse(row[0] for row in rows)
+        )._bulk_validate(fields_, [row[1] for row in rows])
 
     @api.depends("move_id", "kind", "date_from", "date_to")
     def _compute_display_name(self):
