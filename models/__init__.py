@@ -1,4 +1,5 @@
 from . import credit_bulk_mixin
+from . import credit_protected_fields_mixin
 from . import credit_company_default_mixin
 from . import res_company
 from . import res_config_settings

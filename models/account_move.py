@@ -5,14 +5,13 @@ from odoo.exceptions import UserError
 
 from .credit_access import (
     check_collection_user,
-    check_protected_create,
-    check_protected_write,
     internal,
 )
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "credit.protected.fields.mixin"]
 
     dunning_policy_id = fields.Many2one(
         "credit.dunning.policy",
@@ -113,15 +112,6 @@ class AccountMove(models.Model):
         "judgment_enforceable_date",
         "is_penalty_invoice",
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        check_protected_create(self, vals_list, self._credit_protected_fields)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_protected_write(self, vals, self._credit_protected_fields)
-        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_penalty_history(self):

@@ -1,11 +1,10 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .credit_access import check_protected_create, check_protected_write
-
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "credit.protected.fields.mixin"]
 
     dunning_policy_id = fields.Many2one(
         "credit.dunning.policy",
@@ -80,17 +79,6 @@ class ResPartner(models.Model):
         "dunning_policy_id",
         "collective_procedure",
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        check_protected_create(self, vals_list, self._credit_protected_fields)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        # Odoo's commercial-field synchronisation to contacts runs as superuser and
-        # copies values already set on the company: both pass.
-        check_protected_write(self, vals, self._credit_protected_fields)
-        return super().write(vals)
 
     def _compute_dunning_summary(self):
         commercial = self.commercial_partner_id
