@@ -1,7 +1,8 @@
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import NamedTuple
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -29,6 +30,36 @@ PENALTY_LOCK_KEY = 0x50454E41  # "PENA"
 # Kinds of penalty lines the computation owns (a refresh replaces their drafts);
 # additional recovery costs are entered by hand and kept.
 COMPUTED_KINDS = ("interest", "indemnity")
+# The values of a draft line, compared to keep the unchanged ones on a refresh.
+DRAFT_LINE_FIELDS = (
+    "company_id",
+    "move_id",
+    "move_line_id",
+    "date_maturity",
+    "partner_id",
+    "kind",
+    "date_from",
+    "date_to",
+    "days",
+    "base_amount",
+    "rate",
+    "floor_applied",
+    "amount",
+    "currency_id",
+    "unmatched_credit_amount",
+    "unmatched_credit_date",
+)
+
+
+class PenaltyInstallment(NamedTuple):
+    """One installment (payment-term journal item) of an invoice, as the penalty
+    computation reads it: plain values, no ORM record per item."""
+
+    id: int
+    move_id: int
+    date_maturity: date | None
+    amount_currency: float
+    currency_id: int
 
 
 @dataclass
@@ -124,15 +155,50 @@ class AccountMove(models.Model):
         return computed._replace_draft_penalty_lines(vals_list), report
 
     def _replace_draft_penalty_lines(self, vals_list):
+        """Make the draft lines of these invoices the ones of ``vals_list``.
+
+        A draft line whose values did not change is kept as it is: a refresh
+        (the monthly job, a user computing again) deletes and inserts only what
+        changed: the open periods, not the closed half-years and indemnities."""
         Line = self.env["credit.penalty.line"]
-        Line._bulk_unlink(
+        vals_list = Line._flag_unmatched_credits(vals_list)
+        fields_ = [Line._fields[fname] for fname in DRAFT_LINE_FIELDS]
+        query = Line._search(
             [
                 ("move_id", "in", self.ids),
                 ("state", "=", "draft"),
                 ("kind", "in", COMPUTED_KINDS),
             ]
         )
-        return Line._bulk_create(Line._flag_unmatched_credits(vals_list))
+        kept = defaultdict(list)  # values -> ids of the identical draft lines
+        for row in self.env.execute_query(
+            query.select(
+                SQL.identifier(query.table, "id"),
+                *(SQL.identifier(query.table, item.name) for item in fields_),
+            )
+        ):
+            key = tuple(
+                item.convert_to_cache(value, Line, validate=False) or None
+                for item, value in zip(fields_, row[1:], strict=True)
+            )
+            kept[key].append(row[0])
+        new_vals = []
+        kept_ids = []
+        for vals in vals_list:
+            # Empty values compare equal whatever their form (NULL, 0, False):
+            # a column left out of an insert is NULL.
+            key = tuple(
+                item.convert_to_cache(vals.get(item.name), Line) or None
+                for item in fields_
+            )
+            if kept.get(key):
+                kept_ids.append(kept[key].pop())
+            else:
+                new_vals.append(vals)
+        stale_ids = [line_id for ids in kept.values() for line_id in ids]
+        if stale_ids:
+            Line._bulk_unlink([("id", "in", stale_ids)])
+        return Line.browse(kept_ids) | Line._bulk_create(new_vals)
 
     def action_compute_late_penalties(self):
         invoices = self.filtered(
@@ -329,16 +395,21 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------ compute
 
     def _read_penalty_settlements(self, installments):
-        """``{installment id: [(date, amount in invoice currency)]}`` in one query."""
-        partials = self.env["account.partial.reconcile"].search_fetch(
-            [("debit_move_id", "in", installments.ids)],
-            ["debit_move_id", "max_date", "debit_amount_currency"],
+        """``{installment id: [(date, amount in invoice currency)]}`` in one query
+        (record rules applied through ``_search``)."""
+        query = self.env["account.partial.reconcile"]._search(
+            [("debit_move_id", "in", [item.id for item in installments])]
         )
+        table = query.table
         settlements = defaultdict(list)
-        for partial in partials:
-            settlements[partial.debit_move_id.id].append(
-                (partial.max_date, partial.debit_amount_currency)
+        for item_id, day, amount in self.env.execute_query(
+            query.select(
+                SQL.identifier(table, "debit_move_id"),
+                SQL.identifier(table, "max_date"),
+                SQL.identifier(table, "debit_amount_currency"),
             )
+        ):
+            settlements[item_id].append((day, amount))
         return settlements
 
     def _read_penalty_consumed(self):
@@ -380,13 +451,28 @@ class AccountMove(models.Model):
         return rules
 
     def _read_penalty_installments(self, report=None):
-        """The installments of these invoices; one without a due date stops an
-        interactive computation, and is left out (and reported) by a batch."""
-        installments = self.env["account.move.line"].search_fetch(
+        """The installments of these invoices, as :class:`PenaltyInstallment`
+        tuples read in one query (record rules applied through ``_search``); one
+        without a due date stops an interactive computation, and is left out (and
+        reported) by a batch."""
+        query = self.env["account.move.line"]._search(
             [("move_id", "in", self.ids), ("display_type", "=", "payment_term")],
-            ["move_id", "date_maturity", "amount_currency", "currency_id"],
+            order="id",
         )
-        undated = installments.filtered(lambda line: not line.date_maturity).move_id
+        installments = [
+            PenaltyInstallment(*row)
+            for row in self.env.execute_query(
+                query.select(
+                    *(
+                        SQL.identifier(query.table, fname)
+                        for fname in PenaltyInstallment._fields
+                    )
+                )
+            )
+        ]
+        undated = self.browse(
+            {item.move_id for item in installments if not item.date_maturity}
+        )
         for move in undated:
             message = _(
                 "The invoice %(move)s has no due date: set its due date or payment "
@@ -398,7 +484,7 @@ class AccountMove(models.Model):
             report.skipped[move] = message
         if not undated:
             return installments
-        return installments.filtered(lambda line: line.move_id not in undated)
+        return [item for item in installments if item.move_id not in undated.ids]
 
     def _prepare_penalty_lines(self, as_of, report=None):
         """Values of every draft line to create; raises before anything is written,
@@ -418,8 +504,12 @@ class AccountMove(models.Model):
         consumed, indemnified = self._read_penalty_consumed()
         rules = self._get_penalty_rules()
         table = self.env["credit.reference.rate"]._get_rate_table()
+        by_move = defaultdict(list)
+        for item in installments:
+            by_move[item.move_id].append(item)
         vals_list = []
-        for move, move_installments in installments.grouped("move_id").items():
+        for move_id, move_installments in by_move.items():
+            move = self.browse(move_id).with_prefetch(self._prefetch_ids)
             args = (
                 move_installments,
                 as_of,
@@ -502,6 +592,8 @@ class AccountMove(models.Model):
         )
         vals_list = []
         any_late = False
+        common = self._penalty_line_common_vals()
+        min_amount = to_decimal(rule.min_amount)
         for installment in installments:
             payments = settlements.get(installment.id, [])
             if not self._is_installment_late_enough(installment, payments, as_of, rule):
@@ -525,9 +617,9 @@ class AccountMove(models.Model):
                 rule.day_count,
             )
             vals_list += [
-                self._prepare_penalty_line_vals(installment, segment)
+                self._prepare_penalty_line_vals(installment, segment, common)
                 for segment in segments
-                if segment.amount > 0 and segment.amount >= to_decimal(rule.min_amount)
+                if segment.amount > 0 and segment.amount >= min_amount
             ]
         if rule.indemnity_enabled and not indemnified:
             vals_list += self._prepare_indemnity_line_vals(debtor_type, any_late)
@@ -565,15 +657,15 @@ class AccountMove(models.Model):
             }
         ]
 
-    def _prepare_penalty_line_vals(self, installment, segment):
+    def _prepare_penalty_line_vals(self, installment, segment, common=None):
+        """Values of one interest line; ``common``: the values shared by the lines
+        of the invoice (see :meth:`_penalty_line_common_vals`), given by callers
+        that prepare many."""
         return {
-            "company_id": self.company_id.id,
-            "move_id": self.id,
+            **(common or self._penalty_line_common_vals()),
             "move_line_id": installment.id,
             "date_maturity": installment.date_maturity,
-            "partner_id": self.commercial_partner_id.id,
             "kind": "interest",
-            "state": "draft",
             "date_from": segment.date_from,
             "date_to": segment.date_to,
             "days": segment.days,
@@ -581,7 +673,15 @@ class AccountMove(models.Model):
             "rate": float(segment.rate),
             "floor_applied": segment.floor_applied,
             "amount": float(segment.amount),
-            "currency_id": installment.currency_id.id,
+            "currency_id": installment.currency_id,
+        }
+
+    def _penalty_line_common_vals(self):
+        return {
+            "company_id": self.company_id.id,
+            "move_id": self.id,
+            "partner_id": self.commercial_partner_id.id,
+            "state": "draft",
         }
 
     # ------------------------------------------------------------------ invoices

@@ -1,4 +1,6 @@
 from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
 
 from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
@@ -6,6 +8,34 @@ from odoo.tools import SQL
 
 # Field types whose written value is exactly its cache value (no rounding).
 CACHEABLE_TYPES = ("boolean", "char", "date", "integer", "many2one", "selection")
+
+
+def _array_element(value):
+    """One element of a PostgreSQL array literal (the text form of ``array_in``)."""
+    if value is None:
+        return "NULL"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else str(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    raise TypeError(f"no array literal for {type(value).__name__}")
+
+
+def _array_literal(values):
+    """``'{1,"a b",NULL}'``: the values as one PostgreSQL array literal, or the
+    list itself (adapted by psycopg2) for values that have no plain text form."""
+    values = list(values)
+    try:
+        return "{" + ",".join(_array_element(value) for value in values) + "}"
+    except TypeError:
+        return values
 
 
 class CreditBulkMixin(models.AbstractModel):
@@ -76,14 +106,16 @@ class CreditBulkMixin(models.AbstractModel):
         fields_ = [self._fields[fname] for fname in fnames]
         now = self.env.cr.now()
         # One array per column, unnested by the server: far cheaper to send and to
-        # parse than tens of thousands of VALUES tuples.
+        # parse than tens of thousands of VALUES tuples. Each array travels as one
+        # text literal ('{1,2,NULL}'): psycopg2 would otherwise adapt every value
+        # into an ARRAY[...] expression that the server parses element by element.
         columns = [
             SQL(
                 "%s::%s[]",
-                [
+                _array_literal(
                     field.convert_to_column(vals.get(field.name), self, vals)
                     for vals in vals_list
-                ],
+                ),
                 SQL(field.column_type[1]),
             )
             for field in fields_

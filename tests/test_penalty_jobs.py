@@ -44,6 +44,30 @@ class TestPenaltyJobs(CreditCollectionCommon):
         self.cron("2026-04-30")
         self.assertEqual(self.interest(invoice).ids, before)
 
+    def test_a_refresh_rewrites_only_the_lines_that_changed(self):
+        invoice = self.make_invoice(amount=10000, due=date(2025, 11, 30))
+        self.cron("2026-02-28")
+        closed, running = self.interest(invoice)
+        indemnity = invoice.penalty_line_ids.filtered(
+            lambda line: line.kind == "indemnity"
+        )
+        self.assertEqual(running.date_to, date(2026, 2, 28))
+        # The same day again: nothing to rewrite.
+        again = invoice.compute_late_penalties(date(2026, 2, 28))
+        self.assertEqual(set(again.ids), {closed.id, running.id, indemnity.id})
+        # A month later: the closed half-year and the indemnity stay as they were,
+        # the running period is replaced.
+        self.cron("2026-03-31")
+        closed_after, running_after = self.interest(invoice)
+        self.assertEqual(closed_after, closed)
+        self.assertTrue(indemnity.exists())
+        self.assertFalse(running.exists())
+        self.assertEqual(running_after.date_to, date(2026, 3, 31))
+        self.assertEqual(
+            (closed_after | running_after | indemnity),
+            invoice.penalty_line_ids,
+        )
+
     def test_the_days_after_an_invoiced_period_are_claimed_when_paid_late(self):
         invoice = self.make_invoice(amount=1000, due=date(2026, 1, 31))
         self.cron("2026-02-28")
