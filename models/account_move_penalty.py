@@ -161,6 +161,9 @@ class AccountMove(models.Model):
         (the monthly job, a user computing again) deletes and inserts only what
         changed: the open periods, not the closed half-years and indemnities."""
         Line = self.env["credit.penalty.line"]
+        # Whoever computes may replace the drafts, even when nothing changed.
+        Line.check_access("create")
+        Line.check_access("unlink")
         vals_list = Line._flag_unmatched_credits(vals_list)
         fields_ = [Line._fields[fname] for fname in DRAFT_LINE_FIELDS]
         query = Line._search(

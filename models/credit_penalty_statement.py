@@ -41,6 +41,10 @@ class PenaltyStatementReport(models.AbstractModel):
         the rows."""
         partner = partner.commercial_partner_id
         lines = self._get_statement_lines(partner, as_of, line_ids)
+        # One read per model for every invoice of the statement, not one each.
+        lines.fetch(["move_id", "move_line_id", "date_maturity", "kind", "currency_id"])
+        lines.move_line_id.fetch(["amount_currency", "date_maturity"])
+        lines.move_id.fetch(["name", "invoice_date", "amount_total"])
         rate_details = self._get_rate_details(lines)
         currencies = []
         for currency, currency_lines in lines.grouped("currency_id").items():

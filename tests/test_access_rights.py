@@ -196,14 +196,19 @@ class TestPenaltyLineRights(AccessRightsCommon):
 
     def test_a_collector_computes_penalties(self):
         """The computation deletes and bulk-inserts draft lines: it works for a
-        collection user, twice (the refresh), and not for a Billing user."""
+        collection user, twice (the refresh replaces what changed), and not for a
+        Billing user."""
         invoice = self.make_invoice(partner=self.customer_b, due=date(2026, 1, 31))
         Move = self.as_user(self.collector)["account.move"]
         lines = Move.browse(invoice.id).compute_late_penalties(date(2026, 3, 31))
         self.assertTrue(lines)
         self.assertEqual(set(lines.mapped("state")), {"draft"})
+        interest = lines.filtered(lambda line: line.kind == "interest")
+        self.assertTrue(interest)
         again = Move.browse(invoice.id).compute_late_penalties(date(2026, 4, 30))
-        self.assertFalse(lines.exists())
+        # The running period is replaced; the unchanged indemnity is kept.
+        self.assertFalse(interest.exists())
+        self.assertEqual(again & lines, lines - interest)
         self.assertTrue(again)
         with self.assertRaises(AccessError):
             self.as_user(self.billing)["account.move"].browse(
