@@ -13,3 +13,9 @@ def pre_init_hook(env):
             "ADD COLUMN IF NOT EXISTS dunning_level_id INTEGER"
         )
     )
+
+
+def post_init_hook(env):
+    """Rebuild the receivables trend of the last 12 month ends of every company
+    from the accounting, so that the graph is useful from the first day."""
+    env["credit.receivable.snapshot"]._rebuild_trend(env["res.company"].search([]))

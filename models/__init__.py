@@ -21,3 +21,11 @@ from . import credit_penalty_rule
 from . import credit_penalty_line
 from . import credit_penalty_statement
 from . import credit_document_parties
+from . import credit_court_request
+from . import credit_court_request_documents
+from . import credit_receivable_snapshot
+from . import credit_overview
+from . import res_partner_behaviour
+from . import account_move_filters
+from . import credit_aged_balance
+from . import credit_customer_statement

@@ -3,6 +3,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..engine.court import prescription_start
 from .credit_access import (
     check_collection_user,
     internal,
@@ -213,3 +214,54 @@ class AccountMove(models.Model):
             )
             expired.with_context(tracking_disable=True)._dunning_release()
         return expired
+
+    # ------------------------------------------------------------------ court
+
+    def _get_court_exclusion_reason(self):
+        """``{move id: reason}`` for the items a court request must refuse.
+
+        Extension point: factoring overrides it for the items assigned to a factor
+        (the factor is then the creditor). Nothing is refused by default."""
+        return {}
+
+    def _get_prescription_start_date(self):
+        """``{move id: date}``: the day the claim was born, from which prescription
+        runs: the delivery or service date when recorded, else the invoice date
+        (never the due date)."""
+        return {
+            move.id: prescription_start(move.delivery_date, move.invoice_date)
+            for move in self
+        }
+
+    def action_prepare_court_request(self):
+        """Open the court request wizard on these invoices (of one customer)."""
+        check_collection_user(self.env, _("Preparing a court request"))
+        not_invoices = self.filtered(
+            lambda move: move.move_type != "out_invoice" or move.state != "posted"
+        )
+        if not_invoices or not self:
+            raise UserError(
+                _(
+                    "A court request claims posted customer invoices: %(move)s is "
+                    "not one. Select posted customer invoices of one customer.",
+                    move=not_invoices[:1].display_name or _("nothing"),
+                )
+            )
+        partners = self.commercial_partner_id
+        if len(partners) > 1:
+            raise UserError(
+                _(
+                    "A court request is against one debtor, and the selected "
+                    "invoices belong to %(customers)s. Select the invoices of one "
+                    "customer.",
+                    customers=", ".join(partners.mapped("display_name")),
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Prepare Court Request"),
+            "res_model": "credit.court.request.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "account.move", "active_ids": self.ids},
+        }

@@ -60,6 +60,8 @@ class CreditCollectionDemo(models.AbstractModel):
                 "legal_form": company.legal_form or "SAS",
                 "share_capital": company.share_capital or 10000.0,
                 "rcs_city": company.rcs_city or company.city or "Paris",
+                "credit_legal_representative": company.credit_legal_representative
+                or f"{admin.name}, président",
             }
         )
         policy = env["credit.dunning.policy"].search(
@@ -190,6 +192,9 @@ class CreditCollectionDemo(models.AbstractModel):
             + invoice(consumer, 45, 350)  # consumer, 15 days late
             + invoice(hotel, 20, 800, move_type="out_refund")  # open credit note
         )
+        # Customer order references: the contractual basis of a court request.
+        moves[2].ref = "BC-2026-0412"
+        moves[3].ref = "BC-2026-0377"
         moves.action_post()
         moves[6]._set_dunning_hold("dispute", "Livraison contestée par le client")
         env["account.payment.register"].with_context(

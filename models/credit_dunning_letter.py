@@ -1,12 +1,18 @@
 import logging
+from collections import defaultdict
 
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
-from odoo.tools.misc import format_date
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.misc import format_date, formatLang
 
-from .credit_access import COLLECTION_MANAGER, is_internal
+from .credit_access import (
+    COLLECTION_MANAGER,
+    check_collection_user,
+    internal,
+    is_internal,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -111,6 +117,51 @@ class CreditDunningLetter(models.Model):
     printed_date = fields.Date(readonly=True, copy=False)
     error_message = fields.Text(readonly=True, copy=False)
 
+    # The penal clause of the customer's terms, as the formal notice claimed it:
+    # the rule's terms frozen when the letter is sent, like its penalties.
+    penal_clause_percent = fields.Float(
+        string="Penal Clause (%)",
+        digits=(16, 2),
+        readonly=True,
+        copy=False,
+        help="Percentage of the overdue principal claimed as penal clause, from the "
+        "customer's penalty rule when the formal notice was sent.",
+    )
+    penal_clause_min_amount = fields.Monetary(
+        string="Penal Clause Minimum",
+        readonly=True,
+        copy=False,
+    )
+
+    # The registered letter (LRAR) that carried a formal notice.
+    registered_number = fields.Char(
+        string="Registered Letter Number",
+        copy=False,
+        tracking=True,
+        help="Number of the registered letter with acknowledgement of receipt.",
+    )
+    registered_sent_date = fields.Date(
+        string="Registered Letter Sent",
+        copy=False,
+        tracking=True,
+        help="Day the registered letter was posted.",
+    )
+    registered_received_date = fields.Date(
+        string="Registered Letter Received",
+        copy=False,
+        tracking=True,
+        help="Day of first presentation of the registered letter, or of its "
+        "receipt: it becomes the invoices' formal notice received date, from which "
+        "a consumer owes legal interest.",
+    )
+    registered_receipt_attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="Acknowledgement of Receipt",
+        copy=False,
+        tracking=True,
+        help="The signed acknowledgement of receipt, scanned.",
+    )
+
     def init(self):
         # One letter per customer and day (two runs at once cannot both write one).
         self.env.cr.execute(
@@ -123,10 +174,13 @@ class CreditDunningLetter(models.Model):
 
     def write(self, vals):
         if not is_internal(self.env):
+            self._check_registered_write(vals)
             self._check_sent_write(vals)
         result = super().write(vals)
         if "state" in vals:
             self.line_ids.filtered("level_id").move_line_id._refresh_dunning_level()
+        if vals.get("registered_received_date"):
+            self._propagate_formal_notice_received()
         return result
 
     def unlink(self):
@@ -143,16 +197,36 @@ class CreditDunningLetter(models.Model):
     # with a reason instead (``action_cancel_sent``). Its sending date marks it
     # for good, even when a later email failure puts it back in error.
 
-    _SENT_LOCKED_FIELDS = (
-        "name",
-        "run_id",
-        "company_id",
-        "date",
-        "partner_id",
-        "level_id",
-        "amount_due",
-        "amount_overdue",
+    # What still changes once a letter was sent: its workflow, kept by the sending,
+    # printing, retrying and cancelling code, and the record of the registered
+    # letter that carried it. Every other field is locked.
+    _SENT_WRITABLE_FIELDS = frozenset(
+        {
+            "state",
+            "email_state",
+            "error_message",
+            "activity_id",
+            "sent_date",
+            "printed_date",
+            "email_fallback",
+            "send_letter",
+        }
     )
+    _REGISTERED_FIELDS = (
+        "registered_number",
+        "registered_sent_date",
+        "registered_received_date",
+        "registered_receipt_attachment_id",
+    )
+
+    def _get_sent_writable_fields(self):
+        """Fields a user may still write on a sent letter (a module adding its own
+        follow-up fields extends this)."""
+        return (
+            self._SENT_WRITABLE_FIELDS
+            | set(self._REGISTERED_FIELDS)
+            | set(self.env["mail.thread"]._fields)
+        )
 
     def _was_sent(self):
         """Letters that reached the customer: sent, or whose email left."""
@@ -163,7 +237,8 @@ class CreditDunningLetter(models.Model):
         )
 
     def _check_sent_write(self, vals):
-        locked = [fname for fname in self._SENT_LOCKED_FIELDS if fname in vals]
+        writable = self._get_sent_writable_fields()
+        locked = [fname for fname in vals if fname not in writable]
         if "sent_date" in vals and not vals["sent_date"]:
             locked.append("sent_date")
         sent = self._was_sent() if locked else self.browse()
@@ -176,9 +251,14 @@ class CreditDunningLetter(models.Model):
                     fields=", ".join(
                         self._fields[fname]._description_string(self.env)
                         for fname in locked
+                        if fname in self._fields
                     ),
                 )
             )
+
+    def _check_registered_write(self, vals):
+        if any(fname in vals for fname in self._REGISTERED_FIELDS):
+            check_collection_user(self.env, _("Recording a registered letter"))
 
     def _check_sent_unlink(self):
         sent = self._was_sent()
@@ -441,6 +521,235 @@ class CreditDunningLetter(models.Model):
             self.write({"email_state": "sent"})
         self.run_id._update_state()
 
+    # ------------------------------------------------------------------ registered
+
+    @api.constrains(
+        "registered_number",
+        "registered_sent_date",
+        "registered_received_date",
+        "registered_receipt_attachment_id",
+    )
+    def _check_registered_letter(self):
+        """The registered letter is posted after the letter is dated and received
+        after it is posted, never in the future; its number proves it."""
+        today = fields.Date.context_today(self)
+        for letter in self:
+            sent, received = (
+                letter.registered_sent_date,
+                letter.registered_received_date,
+            )
+            if not any(letter[fname] for fname in self._REGISTERED_FIELDS):
+                continue
+            if not letter.is_formal_notice:
+                raise ValidationError(
+                    _(
+                        "The dunning letter %(letter)s is not a formal notice: only "
+                        "a formal notice records a registered letter.",
+                        letter=letter.display_name,
+                    )
+                )
+            if (sent or received) and not letter.registered_number:
+                raise ValidationError(
+                    _(
+                        "Enter the number of the registered letter of %(letter)s: "
+                        "it proves the sending.",
+                        letter=letter.display_name,
+                    )
+                )
+            if received and not sent:
+                raise ValidationError(
+                    _(
+                        "Enter the day the registered letter of %(letter)s was "
+                        "posted before the day it was received.",
+                        letter=letter.display_name,
+                    )
+                )
+            if sent and sent < letter.date:
+                raise ValidationError(
+                    _(
+                        "The registered letter of %(letter)s cannot be posted on "
+                        "%(sent)s, before the letter's date (%(date)s).",
+                        letter=letter.display_name,
+                        sent=format_date(self.env, sent),
+                        date=format_date(self.env, letter.date),
+                    )
+                )
+            if received and received < sent:
+                raise ValidationError(
+                    _(
+                        "The registered letter of %(letter)s cannot be received on "
+                        "%(received)s, before it was posted (%(sent)s).",
+                        letter=letter.display_name,
+                        received=format_date(self.env, received),
+                        sent=format_date(self.env, sent),
+                    )
+                )
+            for day in (sent, received):
+                if day and day > today:
+                    raise ValidationError(
+                        _(
+                            "The registered letter of %(letter)s: %(date)s is in the "
+                            "future. Record the dates once they happened.",
+                            letter=letter.display_name,
+                            date=format_date(self.env, day),
+                        )
+                    )
+
+    def action_open_registered_wizard(self):
+        """The form that records the registered letter of a formal notice."""
+        self.ensure_one()
+        self._check_can_record_registered()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Record Registered Letter"),
+            "res_model": "credit.dunning.registered.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_letter_id": self.id,
+                "default_registered_number": self.registered_number,
+                "default_registered_sent_date": self.registered_sent_date
+                or self.sent_date
+                or fields.Date.context_today(self),
+                "default_registered_received_date": self.registered_received_date,
+            },
+        }
+
+    def _check_can_record_registered(self):
+        check_collection_user(self.env, _("Recording a registered letter"))
+        for letter in self:
+            if not letter.is_formal_notice or letter.state not in ("sent", "to_print"):
+                raise UserError(
+                    _(
+                        "The dunning letter %(letter)s is not a formal notice sent or "
+                        "waiting to be printed: there is no registered letter to "
+                        "record.",
+                        letter=letter.display_name,
+                    )
+                )
+
+    def _record_registered_letter(self, vals, receipt=None, receipt_name=None):
+        """Record the registered letter of this formal notice: ``vals`` holds the
+        ``registered_*`` dates and number, ``receipt`` the acknowledgement of
+        receipt (base64) attached to the letter. Allowed on a sent letter, to the
+        Credit Collection users; the received date reaches the invoices."""
+        self.ensure_one()
+        self._check_can_record_registered()
+        unknown = set(vals) - set(self._REGISTERED_FIELDS)
+        if unknown:
+            raise UserError(
+                _(
+                    "Only the registered letter can be recorded on %(letter)s.",
+                    letter=self.display_name,
+                )
+            )
+        self.write(vals)
+        if receipt:
+            attachment = self.env["ir.attachment"].create(
+                {
+                    "name": receipt_name
+                    or _("Acknowledgement of receipt %(letter)s", letter=self.name),
+                    "datas": receipt,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+            self.registered_receipt_attachment_id = attachment
+        return True
+
+    def _propagate_formal_notice_received(self):
+        """The day a formal notice was received starts a consumer's legal interest
+        (C. civ. 1231-6 and 1344-1): it becomes the received date of the letter's
+        invoices. An earlier date already there is kept: the first notice received
+        is the one that started the interest."""
+        self.line_ids.fetch(["kind", "move_id"])
+        received = {}
+        for letter in self.filtered("registered_received_date"):
+            day = letter.registered_received_date
+            invoices = letter.line_ids.filtered(
+                lambda line: line.kind == "invoice"
+            ).move_id.filtered(lambda move: move.move_type == "out_invoice")
+            for move in invoices:
+                received[move] = min(received.get(move, day), day)
+        by_day = defaultdict(lambda: self.env["account.move"])
+        for move, day in received.items():
+            current = move.formal_notice_received_date
+            if not current or current > day:
+                by_day[day] |= move
+        for day, moves in by_day.items():
+            internal(moves).write({"formal_notice_received_date": day})
+
+    # ------------------------------------------------------------------ LRE
+    # A registered electronic letter (lettre recommandée électronique) equals a
+    # registered letter only through a qualified provider (C. postes L100), and a
+    # consumer must have consented to receive one beforehand. An email is a copy.
+
+    def _get_registered_electronic_provider(self):
+        """Hook for a module connecting a qualified LRE provider: return something
+        truthy (the provider's record or configuration) when one is set up for the
+        letters' company, and override ``_send_registered_electronic`` to send
+        through it. ``False`` here: no provider is installed."""
+        return False
+
+    def _has_registered_electronic_consent(self):
+        """Whether the customer consented beforehand to receive registered
+        electronic letters (C. postes L100: required from a non-professional).
+        Read from the field ``registered_electronic_consent`` a provider module
+        adds to partners; none by default."""
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        return bool(
+            "registered_electronic_consent" in partner._fields
+            and partner.registered_electronic_consent
+        )
+
+    def action_send_registered_electronic(self):
+        """Send formal notices as registered electronic letters, through the
+        provider of ``_get_registered_electronic_provider``."""
+        check_collection_user(self.env, _("Sending a registered electronic letter"))
+        for letter in self:
+            if not letter.is_formal_notice or letter.state == "cancelled":
+                raise UserError(
+                    _(
+                        "The dunning letter %(letter)s is not a formal notice: only "
+                        "a formal notice goes as a registered electronic letter.",
+                        letter=letter.display_name,
+                    )
+                )
+        provider = self._get_registered_electronic_provider()
+        if not provider:
+            raise UserError(
+                _(
+                    "No qualified registered electronic letter provider is "
+                    "installed: send the formal notice as a registered letter by "
+                    "post. An email is only a copy, not a registered letter."
+                )
+            )
+        for letter in self:
+            consumer = letter.partner_id.commercial_partner_id.debtor_type
+            if (
+                consumer == "consumer"
+                and not letter._has_registered_electronic_consent()
+            ):
+                raise UserError(
+                    _(
+                        "%(customer)s is a consumer and did not consent beforehand to "
+                        "receive registered electronic letters (art. L100 of the "
+                        "Postal Code): send the formal notice %(letter)s as a "
+                        "registered letter by post.",
+                        customer=letter.partner_id.display_name,
+                        letter=letter.display_name,
+                    )
+                )
+        return self._send_registered_electronic(provider)
+
+    def _send_registered_electronic(self, provider):
+        """Hook of the provider module: send the letters' PDF and record the
+        number and sending date it returns with ``_record_registered_letter``."""
+        raise UserError(
+            _("The registered electronic letter provider cannot send these letters.")
+        )
+
     # ------------------------------------------------------------------ documents
 
     def _get_letter_data(self):
@@ -460,16 +769,18 @@ class CreditDunningLetter(models.Model):
         parties = letter.env["credit.document.parties"]
         totals = letter._get_letter_totals(lines, show_penalties)
         deadline = fields.Date.add(self.date, days=self.level_id.payment_deadline_days)
+        consumer = self.partner_id.commercial_partner_id.debtor_type == "consumer"
         _ = letter.env._
-        return {
+        bank_text = parties._get_bank_text(self.company_id)
+        data = {
             "letter": self,
             "parties": parties._get_parties(
                 self.company_id, self.partner_id, self.contact_id
             ),
-            "bank_text": parties._get_bank_text(self.company_id),
+            "bank_text": bank_text,
             "lines": lines,
             "show_penalties": show_penalties,
-            "consumer": self.partner_id.commercial_partner_id.debtor_type == "consumer",
+            "consumer": consumer,
             "unmatched_credit": any(lines.mapped("penalty_unmatched_credit")),
             "totals": totals,
             "deadline": deadline,
@@ -480,6 +791,83 @@ class CreditDunningLetter(models.Model):
                 ),
                 date=format_date(letter.env, deadline),
             ),
+            "signature": letter._get_signature(),
+        }
+        if self.is_formal_notice:
+            data.update(letter._get_formal_notice_texts(deadline, consumer, bank_text))
+        return data
+
+    def _get_signature(self):
+        """Who signs, for the company: the responsible user, with the function of
+        his contact when it is recorded."""
+        self.ensure_one()
+        return {
+            "for_company": self.env._("For %(company)s,", company=self.company_id.name),
+            "name": self.user_id.name or "",
+            "function": self.user_id.partner_id.function or "",
+        }
+
+    def _get_formal_notice_texts(self, deadline, consumer, bank_text):
+        """What a formal notice says beyond its figures (LAW.md §6): the payment
+        means, the consequences of not paying, and, in the email that carries a
+        copy, that the registered letter is the notice itself.
+
+        The consequences are those of the debtor: a consumer owes interest at the
+        legal rate from the day after he receives the notice (C. civ. 1231-6 and
+        1344-1) and no recovery indemnity; a professional owes the late-payment
+        penalties of art. L441-10 C. com., running since the due dates. It never
+        borrows the words of a court or bailiff act (C. pén. 433-13)."""
+        self.ensure_one()
+        _ = self.env._
+        date = format_date(self.env, deadline)
+        court = _(
+            "Failing payment in full by %(date)s, we will apply to the competent "
+            "court for an order for payment (injonction de payer), without further "
+            "notice.",
+            date=date,
+        )
+        if consumer:
+            running = _(
+                "Interest at the legal rate runs from the day after you receive this "
+                "notice until payment in full (art. 1231-6 and 1344-1 of the Civil "
+                "Code)."
+            )
+        else:
+            running = _(
+                "Late-payment penalties keep running until payment in full (art. "
+                "L441-10 of the Commercial Code)."
+            )
+        costs = _(
+            "We will also ask the court to order you to pay the costs of the "
+            "proceedings."
+        )
+        if self.send_letter:
+            copy_text = _(
+                "This email is a copy of our formal notice, which we send you by "
+                "registered letter with acknowledgement of receipt: the registered "
+                "letter is the formal notice itself."
+            )
+        else:
+            copy_text = _(
+                "This email is a copy of our formal notice, attached. An email is not "
+                "a registered letter."
+            )
+        registered = _("Registered letter with acknowledgement of receipt")
+        if self.registered_number:
+            registered = _(
+                "Registered letter with acknowledgement of receipt no. %(number)s",
+                number=self.registered_number,
+            )
+        return {
+            "registered_mention": registered,
+            "payment_text": bank_text
+            or _(
+                "Payment by bank transfer or by cheque payable to %(company)s, "
+                "quoting the invoice numbers.",
+                company=self.company_id.name,
+            ),
+            "consequences": [court, running, costs],
+            "email_copy_text": copy_text,
         }
 
     def _get_letter_totals(self, lines, show_penalties):
@@ -534,10 +922,48 @@ class CreditDunningLetter(models.Model):
                         count=len(with_indemnity),
                         amount=currency.format(with_indemnity[:1].penalty_indemnity),
                     ),
-                    "demanded": currency.round(principal + interest + indemnity),
+                    **self._get_penal_clause_total(currency, principal),
                 }
             )
+            total = totals[-1]
+            total["demanded"] = currency.round(
+                principal + interest + indemnity + total["penal_clause"]
+            )
         return totals
+
+    def _get_penal_clause_total(self, currency, principal):
+        """The penal clause a formal notice claims on its overdue principal, from
+        the terms frozen when it was sent (``credit.penalty.rule``
+        ``_get_penal_clause_amount``, C. civ. 1231-5); nothing on other letters."""
+        amount = 0.0
+        if self.is_formal_notice and self.penal_clause_percent:
+            amount = self.env["credit.penalty.rule"]._compute_penal_clause(
+                principal,
+                currency,
+                self.penal_clause_percent,
+                self.penal_clause_min_amount,
+                self.company_id,
+                self.sent_date or self.date,
+            )
+        label = False
+        if amount:
+            percent = self.penal_clause_percent
+            label = self.env._(
+                "Penal clause of our terms of sale (art. 1231-5 of the Civil Code): "
+                "%(percent)s %% of the principal",
+                percent=formatLang(
+                    self.env, percent, digits=0 if percent.is_integer() else 2
+                ),
+            )
+            if self.penal_clause_min_amount:
+                label = self.env._(
+                    "%(label)s, minimum %(minimum)s",
+                    label=label,
+                    minimum=self.company_id.currency_id.format(
+                        self.penal_clause_min_amount
+                    ),
+                )
+        return {"penal_clause": amount, "penal_clause_label": label}
 
     # ------------------------------------------------------------------ penalties
 
@@ -551,3 +977,25 @@ class CreditDunningLetter(models.Model):
         )
         for company, company_letters in letters.grouped("company_id").items():
             company_letters.with_company(company).line_ids._freeze_penalties(day)
+        letters.filtered("is_formal_notice")._freeze_penal_clause()
+
+    def _freeze_penal_clause(self):
+        """The penal clause terms of the customer's penalty rule, frozen on the
+        formal notice when it is sent: a later change of the rule never changes
+        what the notice claimed."""
+        moves = self.line_ids.move_id
+        rules = moves._get_penalty_rules()
+        Rule = self.env["credit.penalty.rule"]
+        groups = defaultdict(lambda: self.browse())
+        for letter in self:
+            move = letter.line_ids.move_id[:1]
+            rule = rules.get(move.id) if move else None
+            rule = rule or Rule._get_company_default(letter.company_id)
+            terms = (0.0, 0.0)
+            if rule.penal_clause:
+                terms = (rule.penal_clause_percent, rule.penal_clause_min_amount)
+            groups[terms] |= letter
+        for (percent, minimum), letters in groups.items():
+            internal(letters).write(
+                {"penal_clause_percent": percent, "penal_clause_min_amount": minimum}
+            )

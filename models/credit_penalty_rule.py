@@ -60,6 +60,23 @@ class CreditPenaltyRule(models.Model):
         default="actual_365",
     )
     floor_warning = fields.Html(compute="_compute_floor_warning")
+    penal_clause = fields.Boolean(
+        string="Penal Clause in the Customer's Terms",
+        help="The terms the customer accepted include a penal clause (clause "
+        "pénale): a fixed percentage of the principal, claimed in the formal notice "
+        "and the court request only, on a line of its own. Against a consumer, a "
+        "court may find such a clause unfair.",
+    )
+    penal_clause_percent = fields.Float(
+        string="Penal Clause (% of Principal)",
+        digits=(16, 2),
+        help="Percentage of the overdue principal the clause sets.",
+    )
+    penal_clause_min_amount = fields.Monetary(
+        string="Penal Clause Minimum",
+        currency_field="currency_id",
+        help="Minimum amount the clause sets, if any.",
+    )
 
     _sql_constraints = [
         (
@@ -89,6 +106,68 @@ class CreditPenaltyRule(models.Model):
                         rate=rule.contractual_rate,
                     )
                 )
+
+    @api.constrains("penal_clause", "penal_clause_percent", "penal_clause_min_amount")
+    def _check_penal_clause(self):
+        for rule in self:
+            if rule.penal_clause and rule.penal_clause_percent <= 0:
+                raise ValidationError(
+                    _(
+                        "The penalty rule %(rule)s has a penal clause without its "
+                        "percentage. Enter the percentage of the principal your terms "
+                        "of sale set.",
+                        rule=rule.name,
+                    )
+                )
+            if rule.penal_clause_min_amount < 0:
+                raise ValidationError(
+                    _(
+                        "The minimum of the penal clause of %(rule)s cannot be "
+                        "negative.",
+                        rule=rule.name,
+                    )
+                )
+
+    def _get_penal_clause_amount(self, principal, currency):
+        """The penal clause (clause pénale) of the customer's terms on ``principal``
+        in ``currency``: the percentage of the principal, and never less than the
+        minimum; 0.0 when the terms have no such clause or nothing is owed.
+
+        C. civ. 1231-5: the amount agreed is owed as such (al. 1), but the judge
+        may moderate or increase it when it is manifestly excessive or derisory
+        (al. 2); it is incurred only once the debtor is put on notice (al. 5). So
+        it is claimed in the formal notice and the court request only, never in a
+        reminder, a penalty line or a penalty invoice, and on a line of its own:
+        it is not interest.
+        """
+        self.ensure_one()
+        if not self.penal_clause:
+            return 0.0
+        return self._compute_penal_clause(
+            principal,
+            currency,
+            self.penal_clause_percent,
+            self.penal_clause_min_amount,
+            self.company_id or self.env.company,
+        )
+
+    @api.model
+    def _compute_penal_clause(
+        self, principal, currency, percent, minimum, company, day=None
+    ):
+        """The penal clause of ``percent`` % with ``minimum`` (in the company's
+        currency, converted at ``day`` for a principal in another currency)."""
+        if principal <= 0 or percent <= 0:
+            return 0.0
+        if minimum and currency != company.currency_id:
+            minimum = company.currency_id._convert(
+                minimum,
+                currency,
+                company,
+                day or fields.Date.context_today(self),
+                round=False,
+            )
+        return currency.round(max(principal * percent / 100, minimum or 0.0))
 
     @api.depends("regime", "contractual_rate")
     def _compute_floor_warning(self):

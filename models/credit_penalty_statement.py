@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.tools.misc import formatLang
 
 from ..engine.penalties import B2B_LEGAL, B2B_MARGIN, ECB_MRO, half_year_start
+from .credit_xlsx import write_parties
 
 # Widths of the columns of the XLSX statement (see _xlsx_headers).
 XLSX_WIDTHS = (20, 12, 12, 12, 7, 14, 14, 14, 14)
@@ -276,16 +277,7 @@ class PenaltyStatementReport(models.AbstractModel):
         parties = data["parties"]
         sheet.write(0, 0, _("Penalty statement"), styles["title"])
         row = 2
-        for party, label in (
-            (parties["creditor"], _("Creditor")),
-            (parties["debtor"], _("Customer")),
-        ):
-            sheet.write(row, 0, label, styles["bold"])
-            sheet.write(row, 1, party["name"], styles["bold"])
-            for line in party["lines"]:
-                row += 1
-                sheet.write(row, 1, line, styles["small"])
-            row += 2
+        row = write_parties(self.env, sheet, row, parties, styles)
         sheet.write(row, 0, _("As of"), styles["bold"])
         sheet.write_datetime(row, 1, data["as_of"], styles["date"])
         return row + 2

@@ -1,6 +1,9 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine.oversight import DEFAULT_LIMITS, check_limits
 
 
 class ResCompany(models.Model):
@@ -51,6 +54,50 @@ class ResCompany(models.Model):
         string="RCS City",
         help="City of the registry where the company is registered in the Registre "
         "du commerce et des sociétés, printed as 'RCS <city> <SIREN>'.",
+    )
+
+    # Court requests (injonction de payer): the amounts are settings, never
+    # hard-coded (LAW.md §3.2 and §3.7).
+    credit_court_fee = fields.Monetary(
+        string="Commercial Court Fee",
+        currency_field="currency_id",
+        default=33.47,
+        help="Greffe fee of an injonction de payer request before a commercial court "
+        "or an economic activities court, claimed from the debtor. Its exact "
+        "current amount is unconfirmed: the sources disagree (25.19 EUR under the "
+        "tariff of 25 February 2026, 33.47 EUR per Service-Public, 30.23 EUR per "
+        "Infogreffe, about 35 EUR per other sites): check it with the greffe. No "
+        "greffe fee is due before the judicial court, its commercial chamber "
+        "(Alsace-Moselle) or a mixed commercial court (overseas), so none is claimed "
+        "there.",
+    )
+    credit_tae_rate = fields.Float(
+        string="Economic Justice Contribution Rate (%)",
+        digits=(16, 2),
+        default=3.0,
+        help="Rate of the contribution for economic justice due before an economic "
+        "activities court (décret 2024-1225): 3 % or 5 % of the claim.",
+    )
+    credit_tae_threshold = fields.Monetary(
+        string="Economic Justice Contribution Threshold",
+        currency_field="currency_id",
+        default=50000.0,
+        help="The contribution is due only for a claim above this amount.",
+    )
+    credit_large_company = fields.Boolean(
+        string="250 Employees or More",
+        help="Companies with fewer than 250 employees are exempt from the "
+        "contribution for economic justice.",
+    )
+    credit_legal_representative = fields.Char(
+        string="Legal Representative",
+        help="Name and capacity of the person who signs court requests for the "
+        "company, e.g. 'Jeanne Martin, gérante'.",
+    )
+    credit_court_correspondence_address = fields.Text(
+        string="Court Correspondence Address",
+        help="Address where the court notifies an opposition (art. 1418 CPC). Empty: "
+        "the company's address.",
     )
 
     # ------------------------------------------------------------------ lead: defaults
@@ -113,4 +160,50 @@ class ResCompany(models.Model):
                 "note": body,
                 "user_id": users[0].id,
             }
+        )
+
+    # ------------------------------------------------------------ oversight
+
+    credit_aging_limit_1 = fields.Integer(
+        string="Ageing Bucket 1 (days)",
+        default=DEFAULT_LIMITS[0],
+        help="Upper limit, in days late, of the first bucket of the aged balance.",
+    )
+    credit_aging_limit_2 = fields.Integer(
+        string="Ageing Bucket 2 (days)", default=DEFAULT_LIMITS[1]
+    )
+    credit_aging_limit_3 = fields.Integer(
+        string="Ageing Bucket 3 (days)", default=DEFAULT_LIMITS[2]
+    )
+    credit_late_payer_days = fields.Integer(
+        string="Late Payer Threshold (days)",
+        default=15,
+        help="A customer whose average delay over the last 12 months, weighted by "
+        "amount, passes this number of days is flagged as a late payer.",
+    )
+
+    @api.constrains(
+        "credit_aging_limit_1", "credit_aging_limit_2", "credit_aging_limit_3"
+    )
+    def _check_credit_aging_limits(self):
+        for company in self:
+            try:
+                check_limits(company._get_aging_limits())
+            except ValueError:
+                raise ValidationError(
+                    self.env._(
+                        "The ageing buckets of %(company)s must be positive and "
+                        "increasing (for example 30, 60 and 90 days): correct them "
+                        "in the settings.",
+                        company=company.name,
+                    )
+                ) from None
+
+    def _get_aging_limits(self):
+        """The upper limits (days late) of the ageing buckets of this company."""
+        self.ensure_one()
+        return (
+            self.credit_aging_limit_1,
+            self.credit_aging_limit_2,
+            self.credit_aging_limit_3,
         )

@@ -1,6 +1,9 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .credit_access import check_collection_user
+from .credit_court_request import LEGAL_NATURES
+
 
 class ResPartner(models.Model):
     _name = "res.partner"
@@ -32,6 +35,23 @@ class ResPartner(models.Model):
         string="Collective Proceedings",
         help="A safeguard, receivership or liquidation judgment forbids this customer "
         "to pay its earlier debts: no recovery indemnity is claimed.",
+    )
+    collective_procedure_date = fields.Date(
+        string="Opening Judgment Date",
+        help="Day of the judgment opening the collective proceedings: claims born "
+        "before it are declared to the mandataire judiciaire, never claimed in "
+        "court; claims born after it are collected normally.",
+    )
+    credit_legal_nature = fields.Selection(
+        LEGAL_NATURES,
+        string="Legal Nature",
+        compute="_compute_credit_legal_nature",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="What the debtor is in law: it decides the competent court of a court "
+        "request (a trader, commercial company or artisan goes before the "
+        "commercial court, any other debtor before the judicial court).",
     )
     dunning_letter_ids = fields.One2many(
         "credit.dunning.letter", "partner_id", string="Dunning Letters"
@@ -65,6 +85,8 @@ class ResPartner(models.Model):
             "dunning_excluded",
             "debtor_type",
             "collective_procedure",
+            "collective_procedure_date",
+            "credit_legal_nature",
         ]
 
     # ------------------------------------------------------------------ access
@@ -78,7 +100,19 @@ class ResPartner(models.Model):
         "penalty_rule_id",
         "dunning_policy_id",
         "collective_procedure",
+        "collective_procedure_date",
+        "credit_legal_nature",
     )
+
+    @api.depends("debtor_type")
+    def _compute_credit_legal_nature(self):
+        """Prefilled from the debtor type; a professional's nature the user chose
+        (artisan, association...) is kept when the type does not change it."""
+        for partner in self:
+            if partner.debtor_type == "consumer":
+                partner.credit_legal_nature = "consumer"
+            elif partner.credit_legal_nature in (False, "consumer"):
+                partner.credit_legal_nature = "trader"
 
     def _compute_dunning_summary(self):
         commercial = self.commercial_partner_id
@@ -200,6 +234,22 @@ class ResPartner(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"active_model": "res.partner", "active_id": self.id},
+        }
+
+    def action_court_request(self):
+        check_collection_user(self.env, self.env._("Preparing a court request"))
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Prepare Court Request"),
+            "res_model": "credit.court.request.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "active_model": "res.partner",
+                "active_id": self.commercial_partner_id.id,
+                "active_ids": self.commercial_partner_id.ids,
+            },
         }
 
     def action_view_dunning_letters(self):

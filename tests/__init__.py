@@ -8,7 +8,15 @@ from . import test_reports
 from . import test_penalty_lines
 from . import test_penalty_reports
 from . import test_documents
+from . import test_formal_notice
 from . import test_tour
 from . import test_penalty_jobs
 from . import test_access_rights
 from . import test_reference_rates
+from . import test_court_documents
+from . import test_court_request
+from . import test_aged_balance
+from . import test_payment_behaviour
+from . import test_customer_statement
+from . import test_unmatched_payments
+from . import test_overview

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
-from ..wizards.credit_penalty_statement_wizard import XLSX_MIMETYPE
+from ..models.credit_xlsx import XLSX_MIMETYPE
 from .common import CreditCollectionCommon
 
 LETTER = "l10n_fr_credit_collection.action_report_dunning_letter"

@@ -4,3 +4,6 @@ from . import credit_penalty_invoice_wizard
 from . import credit_penalty_statement_wizard
 from . import credit_penalty_compensation_wizard
 from . import credit_dunning_letter_cancel_wizard
+from . import credit_dunning_registered_wizard
+from . import credit_court_request_wizard
+from . import credit_payment_match_wizard

@@ -1,9 +1,8 @@
 import base64
-from urllib.parse import quote, urlencode
 
 from odoo import _, fields, models
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from ..models.credit_xlsx import xlsx_download_action
 
 
 class CreditPenaltyStatementWizard(models.TransientModel):
@@ -65,12 +64,4 @@ class CreditPenaltyStatementWizard(models.TransientModel):
                 ),
             }
         )
-        # The type is given: guessing it from the file's first bytes opens a cut
-        # zip and logs a WARNING with a traceback at every download.
-        query = urlencode({"download": "true", "mimetype": XLSX_MIMETYPE})
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{self._name}/{self.id}/xlsx_file/"
-            f"{quote(self.xlsx_name.replace('/', '-'), safe='')}?{query}",
-            "target": "self",
-        }
+        return xlsx_download_action(self)
