@@ -1,7 +1,10 @@
 """18.0.1.2.0: the formal notice prints its consequences itself (LAW.md §6, point
 8), worded for professionals and consumers; the closing text of the shipped
 formal-notice level, which repeated them and spoke of penalties to consumers too,
-becomes a courtesy line where it was never edited."""
+becomes a courtesy line where it was never edited. The receivables trend is
+rebuilt for the last 12 month ends, as an installation does."""
+
+from odoo import SUPERUSER_ID, api
 
 OLD_CLOSING = (
     "<p>À défaut de paiement dans ce délai, nous saisirons la juridiction "
@@ -31,3 +34,5 @@ def migrate(cr, version):
         """,
         (NEW_CLOSING, OLD_CLOSING),
     )
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    env["credit.receivable.snapshot"]._rebuild_trend(env["res.company"].search([]))
