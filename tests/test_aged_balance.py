@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from openpyxl import load_workbook
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
@@ -220,6 +220,24 @@ class TestAgedBalance(CreditCollectionCommon):
             wizard.action_export_xlsx()
         self.assertFalse(wizard.line_ids)
         self.assertFalse(wizard.xlsx_file)
+
+    def test_bucket_limits_must_increase(self):
+        for limits in ((30, 30, 90), (60, 30, 90), (0, 30, 90)):
+            with self.assertRaisesMessage(ValidationError, "positive and increasing"):
+                self.company.write(
+                    dict(
+                        zip(
+                            (
+                                "credit_aging_limit_1",
+                                "credit_aging_limit_2",
+                                "credit_aging_limit_3",
+                            ),
+                            limits,
+                            strict=True,
+                        )
+                    )
+                )
+        self.assertEqual(self.company._get_aging_limits(), (30, 60, 90))
 
     def test_xlsx(self):
         wizard = self.wizard()
