@@ -27,6 +27,7 @@
         "data/mail_activity_type_data.xml",
         "data/credit_reference_rate_cron.xml",
         "data/ir_cron_oversight_data.xml",
+        "data/mail_template_factoring_data.xml",
         # Views
         "views/credit_dunning_level_views.xml",
         "views/credit_dunning_policy_views.xml",
@@ -47,6 +48,11 @@
         "views/credit_unmatched_payment_views.xml",
         "views/res_partner_behaviour_views.xml",
         "views/credit_overview_views.xml",
+        "views/credit_factoring_contract_views.xml",
+        "views/credit_factoring_batch_views.xml",
+        "views/account_move_factoring_views.xml",
+        "views/res_partner_factoring_views.xml",
+        "views/factoring_collection_views.xml",
         "views/credit_receivable_snapshot_views.xml",
         # Wizards
         "wizards/credit_dunning_hold_wizard_views.xml",
@@ -60,6 +66,8 @@
         "reports/report_penalty_statement.xml",
         "reports/report_court_request.xml",
         "reports/report_customer_statement.xml",
+        "reports/report_invoice_factoring.xml",
+        "reports/report_factoring_batch.xml",
         # Menus
         "views/menus.xml",
     ],

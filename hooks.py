@@ -28,6 +28,16 @@ def pre_init_hook(env):
             "WHERE credit_legal_nature IS NULL"
         )
     )
+    # No document is factored at installation.
+    env.cr.execute(
+        SQL(
+            "ALTER TABLE account_move "
+            "ADD COLUMN IF NOT EXISTS factoring_state VARCHAR DEFAULT 'none'"
+        )
+    )
+    env.cr.execute(
+        SQL("ALTER TABLE account_move ALTER COLUMN factoring_state DROP DEFAULT")
+    )
 
 
 def post_init_hook(env):

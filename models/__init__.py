@@ -26,6 +26,8 @@ from . import credit_court_request_documents
 from . import credit_receivable_snapshot
 from . import credit_overview
 from . import res_partner_behaviour
-from . import account_move_filters
 from . import credit_aged_balance
 from . import credit_customer_statement
+from . import credit_factoring
+from . import credit_factoring_batch
+from . import account_move_factoring

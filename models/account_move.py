@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..engine.court import prescription_start
 from .credit_access import (
@@ -220,9 +221,48 @@ class AccountMove(models.Model):
     def _get_court_exclusion_reason(self):
         """``{move id: reason}`` for the items a court request must refuse.
 
-        Extension point: factoring overrides it for the items assigned to a factor
-        (the factor is then the creditor). Nothing is refused by default."""
-        return {}
+        Extension point. The documents collected by a factor are refused: the
+        factor is the creditor (LAW.md §7) and alone may claim them in court."""
+        _ = self.env._
+        return {
+            move.id: _(
+                "it was assigned to %(factor)s under the notified contract "
+                "%(contract)s: the factor is now the creditor and alone may claim "
+                "it in court.",
+                factor=move.factoring_contract_id.factor_id.display_name,
+                contract=move.factoring_contract_id.name,
+            )
+            for move in self._get_factor_collected_moves().sudo()
+        }
+
+    # ------------------------------------------------------------------ factor
+
+    @api.model
+    def _get_factor_collected_domain(self):
+        """Domain of the documents a factor collects instead of us: those assigned
+        (at posting) to a notified contract, active or archived.
+
+        Once notified of the subrogation, the debtor must pay the factor
+        (C. civ. 1346-5), or the bank for a notified Dailly assignment
+        (CMF L313-28): our dunning, penalties and court requests leave these
+        documents out. The document's own contract counts, never the customer's
+        current delegation; a confidential contract changes nothing."""
+        contracts = (
+            self.env["credit.factoring.contract"]
+            .sudo()
+            .with_context(active_test=False)
+            ._search([("notified", "=", True)])
+        )
+        return [("factoring_contract_id", "in", contracts)]
+
+    def _get_factor_collected_moves(self):
+        """The documents of ``self`` a factor collects, in one query."""
+        if not self.ids:
+            return self.browse()
+        collected = self.sudo().search(
+            [("id", "in", self.ids), *self._get_factor_collected_domain()], order="id"
+        )
+        return self.browse(collected.ids)
 
     def _get_prescription_start_date(self):
         """``{move id: date}``: the day the claim was born, from which prescription
@@ -265,3 +305,94 @@ class AccountMove(models.Model):
             "target": "new",
             "context": {"active_model": "account.move", "active_ids": self.ids},
         }
+
+    # ------------------------------------------------------------------ filters
+
+    credit_in_court_case = fields.Boolean(
+        string="In a Court Case",
+        compute="_compute_credit_in_court_case",
+        search="_search_credit_in_court_case",
+        help="The invoice is claimed by a court request that is not cancelled.",
+    )
+    factoring_collected = fields.Boolean(
+        string="Collected by the Factor",
+        compute="_compute_factoring_collected",
+        search="_search_factoring_collected",
+        help="The document was assigned to a notified contract when posted: the "
+        "factor collects it, and our dunning, penalties and court requests leave it "
+        "out.",
+    )
+    factoring_collection_message = fields.Char(
+        string="Factoring Collection", compute="_compute_factoring_collected"
+    )
+
+    def _court_case_moves_sql(self):
+        """The ids of the moves claimed by a court request that is not cancelled,
+        in the user's companies (a sub-select)."""
+        # A flag per invoice: the invoicing users who filter on it need not read
+        # the court requests themselves.
+        requests = (
+            self.env["credit.court.request"]
+            .sudo()
+            ._search(
+                [
+                    ("company_id", "in", self.env.companies.ids),
+                    ("state", "!=", "cancelled"),
+                ]
+            )
+        )
+        return SQL(
+            "SELECT rel.move_id FROM credit_court_request_move_rel rel"
+            " WHERE rel.request_id IN %s",
+            requests.subselect(),
+        )
+
+    def _compute_credit_in_court_case(self):
+        in_court = set()
+        move_ids = tuple(self._origin.ids)
+        if move_ids:
+            in_court = {
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        "%s AND rel.move_id IN %s",
+                        self._court_case_moves_sql(),
+                        move_ids,
+                    )
+                )
+            }
+        for move in self:
+            move.credit_in_court_case = move._origin.id in in_court
+
+    def _search_credit_in_court_case(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        positive = (operator == "=") == value
+        moves = SQL("(%s)", self._court_case_moves_sql())
+        return [("id", "in" if positive else "not in", moves)]
+
+    @api.depends("factoring_contract_id")
+    def _compute_factoring_collected(self):
+        # Read as superuser: whoever sees the document sees who collects it.
+        for move in self:
+            contract = move.sudo().factoring_contract_id
+            move.factoring_collected = bool(contract.notified)
+            move.factoring_collection_message = (
+                self.env._(
+                    "Collected by the factor %(factor)s (contract %(contract)s): "
+                    "this document is left out of our reminders, late-payment "
+                    "penalties and court requests.",
+                    factor=contract.factor_id.display_name,
+                    contract=contract.name,
+                )
+                if contract.notified
+                else False
+            )
+
+    def _search_factoring_collected(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        domain = self._get_factor_collected_domain()
+        if (operator == "=") == value:
+            return domain
+        return [("id", "not in", self.sudo()._search(domain))]

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..engine.levels import SEVERITY
+from .account_move_factoring import LOCKED_LINE_FIELDS
 
 # Column of ``credit_dunning_level`` behind each attribute of the engine's order.
 SEVERITY_COLUMNS = {
@@ -74,7 +75,37 @@ class AccountMoveLine(models.Model):
     def _get_dunning_excluded_domain(self):
         """Extra domain on receivable items that must never be dunned.
 
-        Designed to be inherited: the factoring feature adds the items assigned to
-        a factor here, since the factor collects them.
+        Designed to be inherited. The items of a document assigned to a factor who
+        collects it (a notified contract) are left out: the debtor must pay the
+        factor, and only the factor may remind him. The items of a confidential
+        contract stay in our dunning. The exclusion is one sub-select on the
+        documents, whatever their number.
         """
-        return []
+        collected = (
+            self.env["account.move"]
+            .sudo()
+            ._search(self.env["account.move"]._get_factor_collected_domain())
+        )
+        return [("move_id", "not in", collected)]
+
+    # ------------------------------------------------------------------ factoring lock
+
+    def write(self, vals):
+        # Matching a payment (the factor's remittance) writes none of these.
+        if LOCKED_LINE_FIELDS.intersection(vals):
+            self.filtered(
+                lambda line: line.parent_state == "posted"
+            ).move_id._check_factoring_lock(
+                self.env._(
+                    "its customer, amounts, currency and dates can no longer change"
+                )
+            )
+        return super().write(vals)
+
+    def unlink(self):
+        self.filtered(
+            lambda line: line.parent_state == "posted"
+        ).move_id._check_factoring_lock(
+            self.env._("its journal items cannot be deleted")
+        )
+        return super().unlink()

@@ -127,6 +127,7 @@ class AccountMove(models.Model):
         computation with a message, and nothing is written."""
         as_of = date or fields.Date.context_today(self)
         self._check_penalty_invoices()
+        self._check_penalty_excluded()
         self._lock_penalties()
         vals_list = self._prepare_penalty_lines(as_of)
         return self._replace_draft_penalty_lines(vals_list)
@@ -147,6 +148,7 @@ class AccountMove(models.Model):
             and move.state == "posted"
             and not move.is_penalty_invoice
         )
+        invoices -= invoices._get_penalty_excluded_moves()
         if not invoices:
             return self.env["credit.penalty.line"], report
         invoices._lock_penalties()
@@ -286,8 +288,15 @@ class AccountMove(models.Model):
         waived) covers yet: an invoice paid between two monthly runs is claimed up
         to its payment. Each installment counts from its own due date, so an early
         installment is claimed while the last one is not yet due. Penalty invoices
-        never bear penalties (LAW.md conventions).
+        never bear penalties (LAW.md conventions), nor the invoices of
+        :meth:`_get_penalty_excluded_domain` (left out in the same query).
         """
+        excluded = self._get_penalty_excluded_domain()
+        exclusion = (
+            SQL("AND move.id NOT IN %s", self.sudo()._search(excluded).subselect())
+            if excluded
+            else SQL()
+        )
         self.env["account.move.line"].flush_model(
             ["move_id", "display_type", "date_maturity", "reconciled"]
         )
@@ -326,14 +335,49 @@ class AccountMove(models.Model):
                         OR (settled.paid_at > item.date_maturity
                             AND COALESCE(covered.covered_to, item.date_maturity)
                                 < LEAST(settled.paid_at, %(as_of)s)))
+                   %(exclusion)s
                 """,
                 company=company.id,
                 as_of=as_of,
+                exclusion=exclusion,
             )
         )
         return self.browse(row[0] for row in rows)
 
+    @api.model
+    def _get_penalty_excluded_domain(self):
+        """Domain of the invoices whose penalties are not ours to compute.
+
+        The one exclusion hook of the penalty computation (the monthly job, the
+        batch and the interactive computation): the invoices a factor collects,
+        since the penalties follow the claim to its new creditor."""
+        return self._get_factor_collected_domain()
+
+    def _get_penalty_excluded_moves(self):
+        """The invoices of ``self`` whose penalties are not ours to compute, in one
+        query."""
+        excluded = self._get_penalty_excluded_domain()
+        if not self.ids or not excluded:
+            return self.browse()
+        found = self.sudo().search([("id", "in", self.ids), *excluded], order="id")
+        return self.browse(found.ids)
+
     # ------------------------------------------------------------------ checks
+
+    def _check_penalty_excluded(self):
+        """Refuse the invoices a factor collects, naming the first one."""
+        move = self._get_penalty_excluded_moves()[:1].sudo()
+        if move:
+            raise UserError(
+                _(
+                    "%(move)s is collected by %(factor)s (notified contract "
+                    "%(contract)s): its late-payment penalties are the factor's to "
+                    "claim. Remove it from the selection.",
+                    move=move.display_name,
+                    factor=move.factoring_contract_id.factor_id.display_name,
+                    contract=move.factoring_contract_id.name,
+                )
+            )
 
     def _check_penalty_invoices(self):
         self.fetch(["move_type", "state", "name", "is_penalty_invoice"])

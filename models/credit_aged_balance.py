@@ -141,11 +141,13 @@ class CreditAgedBalanceWizard(models.TransientModel):
                    COALESCE(%(salesperson)s, %(partner_user)s) AS user_id,
                    account_move_line.dunning_level_id AS dunning_level_id,
                    account_move_line.currency_id AS currency_id,
+                   %(contract)s AS factoring_contract_id,
                    account_move_line.balance AS balance,
                    %(bucket)s AS bucket""",
                 partner=SQL.identifier(partner, "commercial_partner_id"),
                 salesperson=SQL.identifier(move, "invoice_user_id"),
                 partner_user=SQL.identifier(commercial, "user_id"),
+                contract=SQL.identifier(move, "factoring_contract_id"),
                 bucket=self._bucket_sql(
                     due_date, self.date, self.company_id._get_aging_limits()
                 ),
@@ -197,18 +199,21 @@ class CreditAgedBalanceWizard(models.TransientModel):
                     )
                     INSERT INTO credit_aged_balance_line (
                         wizard_id, company_id, partner_id, user_id,
-                        dunning_level_id, currency_id, amount_not_due, amount_b1,
+                        dunning_level_id, currency_id, factoring_contract_id,
+                        factored, amount_not_due, amount_b1,
                         amount_b2, amount_b3, amount_b4, amount_total,
                         create_uid, create_date, write_uid, write_date)
                     SELECT %(wizard)s, %(company)s, open.partner_id, open.user_id,
-                           open.dunning_level_id, open.currency_id, %(sums)s,
+                           open.dunning_level_id, open.currency_id,
+                           open.factoring_contract_id,
+                           open.factoring_contract_id IS NOT NULL, %(sums)s,
                            SUM(open.amount),
                            %(uid)s, now() AT TIME ZONE 'UTC',
                            %(uid)s, now() AT TIME ZONE 'UTC'
                       FROM open
                      WHERE open.amount != 0
                   GROUP BY open.partner_id, open.user_id, open.dunning_level_id,
-                           open.currency_id
+                           open.currency_id, open.factoring_contract_id
                     """,
                     items=wizard._get_items_sql(),
                     as_of=wizard.date,
@@ -254,24 +259,28 @@ class CreditAgedBalanceWizard(models.TransientModel):
     # -------------------------------------------------------------------- xlsx
 
     def _get_xlsx_data(self):
-        """The rows of the XLSX, one per customer, from the computed lines."""
+        """The rows of the XLSX, one per customer, from the computed lines: the
+        factored items of a customer apart, on their own row after the others."""
         self.ensure_one()
         fnames = [*BUCKET_FIELDS.values(), "amount_total"]
         groups = self.env["credit.aged.balance.line"]._read_group(
             [("wizard_id", "=", self.id)],
-            ["partner_id"],
+            ["partner_id", "factored"],
             [f"{fname}:sum" for fname in fnames],
         )
-        rows = [
-            {
-                "partner": partner.display_name
-                if partner
-                else self.env._("(no customer)"),
-                **dict(zip(fnames, sums, strict=True)),
-            }
-            for partner, *sums in groups
-        ]
-        rows.sort(key=lambda row: row["partner"].lower())
+        rows = []
+        for partner, factored, *sums in groups:
+            name = partner.display_name if partner else self.env._("(no customer)")
+            rows.append(
+                {
+                    "partner": self.env._("%(customer)s (factored)", customer=name)
+                    if factored
+                    else name,
+                    "factored": factored,
+                    **dict(zip(fnames, sums, strict=True)),
+                }
+            )
+        rows.sort(key=lambda row: (row["factored"], row["partner"].lower()))
         return {
             "company": self.company_id,
             "as_of": self.date,
@@ -356,7 +365,8 @@ class CreditAgedBalanceWizard(models.TransientModel):
 
 class CreditAgedBalanceLine(models.TransientModel):
     """One row of an aged balance: the open amounts of a customer (for one
-    salesperson, dunning level and currency) per bucket, in company currency.
+    salesperson, dunning level, currency and factoring contract) per bucket, in
+    company currency.
     Written in bulk by ``credit.aged.balance.wizard._compute_lines``."""
 
     _name = "credit.aged.balance.line"
@@ -384,6 +394,14 @@ class CreditAgedBalanceLine(models.TransientModel):
         string="Currency",
         readonly=True,
         help="Currency of the items (their amounts are in the company currency).",
+    )
+    factoring_contract_id = fields.Many2one(
+        "credit.factoring.contract", string="Factoring Contract", readonly=True
+    )
+    factored = fields.Boolean(
+        readonly=True,
+        help="The items were assigned to a factoring contract when posted: they stay "
+        "in our books until the payment from the factor's remittance is matched.",
     )
     amount_not_due = fields.Monetary(
         string="Not Due", currency_field="company_currency_id", readonly=True

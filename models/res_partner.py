@@ -1,8 +1,16 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from .credit_access import check_collection_user
+from .credit_access import (
+    check_collection_user,
+    check_protected_create,
+    check_protected_write,
+)
 from .credit_court_request import LEGAL_NATURES
+
+# Delegation fields only the Credit Collection groups may change.
+FACTORING_PARTNER_FIELDS = ("factoring_contract_id", "factoring_start_date")
 
 
 class ResPartner(models.Model):
@@ -200,8 +208,10 @@ class ResPartner(models.Model):
         return contacts
 
     def _get_penalty_open_invoices(self, as_of):
-        """Posted customer invoices of the customer still open and past due."""
-        return self.env["account.move"].search(
+        """Posted customer invoices of the customer still open and past due,
+        without those whose penalties are not ours to compute (a factor collects
+        them)."""
+        invoices = self.env["account.move"].search(
             [
                 ("commercial_partner_id", "in", self.commercial_partner_id.ids),
                 ("company_id", "=", self.env.company.id),
@@ -219,6 +229,7 @@ class ResPartner(models.Model):
                 ),
             ]
         )
+        return invoices - invoices._get_penalty_excluded_moves()
 
     def _penalty_statement_xlsx(self, as_of):
         self.ensure_one()
@@ -258,3 +269,159 @@ class ResPartner(models.Model):
         )
         action["domain"] = [("partner_id", "in", self.commercial_partner_id.ids)]
         return action
+
+    # ------------------------------------------------------------------ factoring
+
+    factoring_contract_id = fields.Many2one(
+        "credit.factoring.contract",
+        string="Factoring Contract",
+        company_dependent=True,
+        check_company=True,
+        help="The customer's receivables are delegated to this contract: its "
+        "invoices and credit notes dated from the start date are assigned to the "
+        "factor when posted.",
+    )
+    factoring_start_date = fields.Date(
+        string="Delegated From",
+        company_dependent=True,
+        help="Invoices and credit notes dated from this day are assigned to the "
+        "factoring contract when posted; earlier ones stay with the company.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_protected_create(self, vals_list, FACTORING_PARTNER_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_protected_write(self, vals, FACTORING_PARTNER_FIELDS)
+        return super().write(vals)
+
+    # ------------------------------------------------------------------ checks
+
+    @api.constrains("factoring_contract_id", "factoring_start_date")
+    def _check_factoring_delegation(self):
+        """The delegation written for the current company: a contract of that
+        company, from a start date."""
+        company = self.env.company
+        for partner in self:
+            contract = partner.factoring_contract_id
+            if not contract:
+                continue
+            if contract.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "%(customer)s cannot be delegated to the factoring contract "
+                        "%(contract)s: the contract belongs to %(contract_company)s, "
+                        "not to %(company)s. Choose a contract of %(company)s.",
+                        customer=partner.display_name,
+                        contract=contract.display_name,
+                        contract_company=contract.company_id.display_name,
+                        company=company.display_name,
+                    )
+                )
+            if not partner.factoring_start_date:
+                raise ValidationError(
+                    self.env._(
+                        "Set the date from which the invoices of %(customer)s are "
+                        "delegated to the factoring contract %(contract)s.",
+                        customer=partner.display_name,
+                        contract=contract.display_name,
+                    )
+                )
+        self._check_factoring_dailly_professional()
+
+    @api.constrains("debtor_type")
+    def _check_factoring_debtor_type(self):
+        self._check_factoring_dailly_professional()
+
+    def _check_factoring_dailly_professional(self):
+        """A Dailly bordereau assigns professional receivables only (CMF L313-23):
+        a consumer is never delegated to a Dailly contract, in any company."""
+        consumers = self.commercial_partner_id.filtered(
+            lambda partner: partner.debtor_type == "consumer"
+        )
+        if not consumers:
+            return
+        dailly_companies = (
+            self.env["credit.factoring.contract"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("kind", "=", "dailly")])
+            .company_id
+        )
+        for company in dailly_companies:
+            for partner in consumers.with_company(company):
+                contract = partner.factoring_contract_id
+                if contract.kind == "dailly":
+                    raise ValidationError(
+                        self.env._(
+                            "%(customer)s is a consumer and cannot be delegated to "
+                            "the Dailly contract %(contract)s: a Dailly assignment "
+                            "covers professional receivables only. Choose a "
+                            "factoring contract or remove the delegation.",
+                            customer=partner.display_name,
+                            contract=contract.sudo().display_name,
+                        )
+                    )
+
+    # ------------------------------------------------------------------ assignment
+
+    def _get_factoring_delegations(self, company):
+        """``{commercial partner: (contract, start date)}`` of the partners in
+        ``self`` delegated to an active contract of ``company``, read at once."""
+        partners = self.commercial_partner_id.with_company(company)
+        partners.fetch(["factoring_contract_id", "factoring_start_date"])
+        delegations = {}
+        for partner in partners:
+            contract = partner.sudo().factoring_contract_id
+            if contract and contract.active:
+                delegations[partner.id] = (contract, partner.factoring_start_date)
+        return delegations
+
+    # ------------------------------------------------------------------ factoring
+
+    factoring_collected = fields.Boolean(
+        string="Collected by the Factor",
+        compute="_compute_factoring_collection",
+        search="_search_factoring_collected",
+        help="The customer is delegated to a notified contract: the factor (or the "
+        "bank of a notified Dailly assignment) collects its assigned invoices, which "
+        "our dunning, penalties and court requests leave out.",
+    )
+    factoring_collection_message = fields.Char(
+        string="Factoring Collection", compute="_compute_factoring_collection"
+    )
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_factoring_collection(self):
+        # Read as superuser: any user who sees the customer sees who collects it,
+        # whether or not he may read the contracts.
+        for partner in self:
+            contract = partner.commercial_partner_id.sudo().factoring_contract_id
+            collected = bool(contract.notified)
+            partner.factoring_collected = collected
+            partner.factoring_collection_message = (
+                self.env._(
+                    "This customer's receivables are collected by the factor "
+                    "%(factor)s (contract %(contract)s): our reminders, penalties "
+                    "and court requests leave its assigned invoices out.",
+                    factor=contract.factor_id.display_name,
+                    contract=contract.name,
+                )
+                if collected
+                else False
+            )
+
+    def _search_factoring_collected(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        contracts = (
+            self.env["credit.factoring.contract"]
+            .sudo()
+            .search([("notified", "=", True), ("company_id", "=", self.env.company.id)])
+        )
+        positive = (operator == "=") == value
+        domain = [("commercial_partner_id.factoring_contract_id", "in", contracts.ids)]
+        return domain if positive else ["!", *domain]

@@ -20,3 +20,6 @@ from . import test_payment_behaviour
 from . import test_customer_statement
 from . import test_unmatched_payments
 from . import test_overview
+from . import test_factoring_contract
+from . import test_factoring_collection
+from . import test_factoring_batch

@@ -182,14 +182,16 @@ class CreditCourtRequestWizard(models.TransientModel):
     @api.model
     def _prepare_item_commands(self, partner, selected, as_of):
         """The customer's open invoices and penalty invoices, ticked: the
-        selection when there is one, else every overdue one. Selected items that
-        are not candidates (paid, another customer's) are listed too, ticked, so
-        that the checks name them."""
+        selection when there is one, else every overdue one that no exclusion
+        refuses (a factor collecting it). Selected items that are not candidates
+        (paid, another customer's) are listed too, ticked, so that the checks name
+        them."""
         candidates = self.env["account.move"].search_fetch(
             self._get_candidate_domain(partner),
             ["invoice_date_due", "invoice_date", "name"],
             order="invoice_date, name, id",
         )
+        excluded = candidates._get_court_exclusion_reason() if not selected else {}
         moves = candidates | selected
         return [
             Command.create(
@@ -197,7 +199,11 @@ class CreditCourtRequestWizard(models.TransientModel):
                     "move_id": move.id,
                     "selected": move in selected
                     if selected
-                    else bool(move.invoice_date_due and move.invoice_date_due < as_of),
+                    else bool(
+                        move.invoice_date_due
+                        and move.invoice_date_due < as_of
+                        and move.id not in excluded
+                    ),
                 }
             )
             for move in moves

@@ -1,6 +1,6 @@
 """18.0.1.2.0: the customer's legal nature (it decides the court of an
 injonction de payer), filled from the debtor type in one statement instead of a
-computation per contact."""
+computation per contact; the factoring state of the documents, none so far."""
 
 
 def migrate(cr, version):
@@ -17,3 +17,9 @@ def migrate(cr, version):
          WHERE credit_legal_nature IS NULL
         """
     )
+    # No posted document was factored before this version.
+    cr.execute(
+        "ALTER TABLE account_move "
+        "ADD COLUMN IF NOT EXISTS factoring_state VARCHAR DEFAULT 'none'"
+    )
+    cr.execute("ALTER TABLE account_move ALTER COLUMN factoring_state DROP DEFAULT")
