@@ -508,12 +508,7 @@ class CreditCustomerStatement(models.Model):
         sheet.write_number(row, 7, data["opening_balance"], styles["money_bold"])
         for entry in data["entries"]:
             row += 1
-            sheet.write_datetime(row, 0, entry["date"], styles["date"])
-            sheet.write(row, 1, entry["document"] or "")
-            sheet.write(row, 2, entry["kind"])
-            sheet.write(row, 3, entry["reference"] or "")
-            if entry["date_maturity"]:
-                sheet.write_datetime(row, 4, entry["date_maturity"], styles["date"])
+            self._xlsx_write_item(sheet, row, entry, styles)
             sheet.write_number(row, 5, entry["debit"], styles["money"])
             sheet.write_number(row, 6, entry["credit"], styles["money"])
             sheet.write_number(row, 7, entry["balance"], styles["money"])
@@ -527,6 +522,17 @@ class CreditCustomerStatement(models.Model):
         sheet.write_number(row, 7, data["closing_balance"], styles["money_bold"])
         for column, width in enumerate(XLSX_ENTRY_WIDTHS):
             sheet.set_column(column, column, width)
+
+    @api.model
+    def _xlsx_write_item(self, sheet, row, item, styles):
+        """Date, document, type, reference and due date of one journal item: the
+        first columns of both sheets."""
+        sheet.write_datetime(row, 0, item["date"], styles["date"])
+        sheet.write(row, 1, item["document"] or "")
+        sheet.write(row, 2, item["kind"])
+        sheet.write(row, 3, item["reference"] or "")
+        if item["date_maturity"]:
+            sheet.write_datetime(row, 4, item["date_maturity"], styles["date"])
 
     def _xlsx_write_open_items(self, workbook, data, styles):
         _ = self.env._
@@ -552,12 +558,7 @@ class CreditCustomerStatement(models.Model):
         sheet.freeze_panes(row + 1, 0)
         for item in data["open_items"]:
             row += 1
-            sheet.write_datetime(row, 0, item["date"], styles["date"])
-            sheet.write(row, 1, item["document"] or "")
-            sheet.write(row, 2, item["kind"])
-            sheet.write(row, 3, item["reference"] or "")
-            if item["date_maturity"]:
-                sheet.write_datetime(row, 4, item["date_maturity"], styles["date"])
+            self._xlsx_write_item(sheet, row, item, styles)
             sheet.write_number(row, 5, item["amount"], styles["money"])
             sheet.write_number(row, 6, item["residual"], styles["money"])
             sheet.write(row, 7, item["matching_number"])

@@ -117,6 +117,41 @@ class CreditCollectionCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
+    def setup_document_identity(cls, company_vals=None, customer_vals=None):
+        """The creditor's registry mentions and bank account, and customer B's
+        SIRET and address: what the letters and statements print."""
+        cls.company.write(
+            {
+                "name": "Fournil Lyonnais",
+                "legal_form": "SAS",
+                "share_capital": 50000.0,
+                "rcs_city": "Lyon",
+                "siret": "73282932000074",
+                "street": "12 rue de la République",
+                "zip": "69002",
+                "city": "Lyon",
+                **(company_vals or {}),
+            }
+        )
+        bank = cls.env["res.bank"].create({"name": "Banque Test", "bic": "AGRIFRPP"})
+        cls.env["res.partner.bank"].create(
+            {
+                "acc_number": "FR7630006000011234567890189",
+                "partner_id": cls.company.partner_id.id,
+                "bank_id": bank.id,
+            }
+        )
+        cls.customer_b.write(
+            {
+                "siret": "55210055400013",
+                "street": "3 avenue des Tilleuls",
+                "zip": "75011",
+                "city": "Paris",
+                **(customer_vals or {}),
+            }
+        )
+
+    @classmethod
     def income_account(cls, code, company=None):
         """The income account of the chart with this code (created if missing)."""
         company = company or cls.company

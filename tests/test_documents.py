@@ -24,37 +24,13 @@ class TestDocuments(CreditCollectionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write(
-            {
-                "name": "Fournil Lyonnais",
-                "legal_form": "SAS",
-                "share_capital": 50000.0,
-                "rcs_city": "Lyon",
-                "siret": "73282932000074",
+        cls.setup_document_identity(
+            company_vals={
                 "vat": "FR44732829320",
-                "street": "12 rue de la République",
-                "zip": "69002",
-                "city": "Lyon",
                 "phone": "+33 4 78 00 00 00",
                 "email": "compta@fournil.example",
-            }
-        )
-        bank = cls.env["res.bank"].create({"name": "Banque Test", "bic": "AGRIFRPP"})
-        cls.env["res.partner.bank"].create(
-            {
-                "acc_number": "FR7630006000011234567890189",
-                "partner_id": cls.company.partner_id.id,
-                "bank_id": bank.id,
-            }
-        )
-        cls.customer_b.write(
-            {
-                "siret": "55210055400013",
-                "vat": "FR96552100554",
-                "street": "3 avenue des Tilleuls",
-                "zip": "75011",
-                "city": "Paris",
-            }
+            },
+            customer_vals={"vat": "FR96552100554"},
         )
 
     def _html(self, report, ids, data=None):

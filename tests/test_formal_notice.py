@@ -31,35 +31,7 @@ class TestFormalNotice(CreditCollectionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write(
-            {
-                "name": "Fournil Lyonnais",
-                "legal_form": "SAS",
-                "share_capital": 50000.0,
-                "rcs_city": "Lyon",
-                "siret": "73282932000074",
-                "street": "12 rue de la République",
-                "zip": "69002",
-                "city": "Lyon",
-                "dunning_show_penalties": True,
-            }
-        )
-        bank = cls.env["res.bank"].create({"name": "Banque Test", "bic": "AGRIFRPP"})
-        cls.env["res.partner.bank"].create(
-            {
-                "acc_number": "FR7630006000011234567890189",
-                "partner_id": cls.company.partner_id.id,
-                "bank_id": bank.id,
-            }
-        )
-        cls.customer_b.write(
-            {
-                "siret": "55210055400013",
-                "street": "3 avenue des Tilleuls",
-                "zip": "75011",
-                "city": "Paris",
-            }
-        )
+        cls.setup_document_identity(company_vals={"dunning_show_penalties": True})
         cls.consumer = cls.env["res.partner"].create(
             {
                 "name": "Sophie Bernard",
