@@ -172,6 +172,16 @@ class TestCourtRequest(CreditCollectionCommon):
                 )
                 self.assertEqual(self.wizard(invoice).court_type, expected)
 
+    def test_pilot_court_named_and_claim_nature_follows_the_notices(self):
+        invoice = self.make_invoice(due=date(2026, 3, 31))
+        self.customer.write({"zip": "69002", "city": "Lyon"})
+        wizard = self.wizard(invoice)
+        self.assertEqual(wizard.court_type, "tae")
+        self.assertEqual(wizard.court_name, "Economic Activities Court of Lyon")
+        self.assertNotIn("formal notice", wizard.claim_nature)
+        self.send_formal_notice(invoice)
+        self.assertIn("formal notice", self.wizard(invoice).claim_nature)
+
     def test_legal_nature_prefilled_from_debtor_type(self):
         self.assertEqual(self.customer.credit_legal_nature, "trader")
         self.customer.debtor_type = "consumer"
