@@ -5,12 +5,12 @@ from odoo.osv.expression import AND
 from odoo.tools import SQL
 
 from ..engine.oversight import DSO_DAYS, NOT_DUE, bucket_keys, bucket_labels, dso
+from .credit_court_request import OPEN_CASE_STATES
 from .credit_receivable_snapshot import bucket_sums_sql
 
 TOP_CUSTOMERS = 10
 # Letters a user still has to act on: review (draft), send, print, or retry.
 WAITING_LETTER_STATES = ("draft", "to_send", "to_print", "error")
-OPEN_COURT_STATES = ("draft", "filed")
 FORM_VIEW = "l10n_fr_credit_collection.credit_overview_view_form"
 
 
@@ -86,6 +86,9 @@ class CreditOverview(models.Model):
     line_ids = fields.One2many(
         "credit.overview.line", "overview_id", string="Most Overdue Customers"
     )
+    cause_line_ids = fields.One2many(
+        "credit.overview.cause", "overview_id", string="Overdue by Cause"
+    )
 
     _sql_constraints = [
         (
@@ -144,12 +147,15 @@ class CreditOverview(models.Model):
             company = overview.company_id
             values = overview.with_company(company)._compute_figures()
             lines = values.pop("lines")
+            cause_lines = values.pop("cause_lines", [])
             overview.sudo().write(
                 {
                     **values,
                     "refreshed_at": fields.Datetime.now(),
                     "line_ids": [Command.clear()]
                     + [Command.create(line) for line in lines],
+                    "cause_line_ids": [Command.clear()]
+                    + [Command.create(line) for line in cause_lines],
                 }
             )
 
@@ -249,7 +255,44 @@ class CreditOverview(models.Model):
             "penalty_amount": currency.round(penalty_amount or 0.0),
             "court_count": court_count,
             "lines": lines,
+            "cause_lines": self._compute_cause_lines(),
         }
+
+    def _compute_cause_lines(self):
+        """The overdue amount of each cause of late payment (the cause recorded on
+        the items' document; no cause for the rest), in one grouped query: the
+        lines add up to the total overdue."""
+        currency = self.company_id.currency_id
+        query = self.env["account.move.line"]._search(self._bucket_domain("overdue"))
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT move.late_cause_id, SUM(line.amount_residual), COUNT(*)"
+                "  FROM account_move_line line"
+                "  JOIN account_move move ON move.id = line.move_id"
+                " WHERE line.id IN %s"
+                " GROUP BY move.late_cause_id",
+                query.subselect(),
+            )
+        )
+        causes = self.env["credit.late.cause"].sudo().with_context(active_test=False)
+        causes.browse([row[0] for row in rows if row[0]]).fetch(["sequence", "name"])
+        lines = [
+            {
+                "late_cause_id": cause_id,
+                "amount_overdue": currency.round(amount or 0.0),
+                "item_count": count,
+            }
+            for cause_id, amount, count in rows
+        ]
+        # The causes in their order, then the items without a cause.
+        lines.sort(
+            key=lambda line: (
+                not line["late_cause_id"],
+                causes.browse(line["late_cause_id"]).sequence,
+                line["late_cause_id"] or 0,
+            )
+        )
+        return lines
 
     # ------------------------------------------------------------------ domains
 
@@ -340,7 +383,9 @@ class CreditOverview(models.Model):
         return AND([self._company_domain(), [("state", "=", "draft")]])
 
     def _court_domain(self):
-        return AND([self._company_domain(), [("state", "in", OPEN_COURT_STATES)]])
+        return AND(
+            [self._company_domain(), [("state", "in", ("draft", *OPEN_CASE_STATES))]]
+        )
 
     # ------------------------------------------------------------------ actions
 
@@ -462,6 +507,50 @@ class CreditOverview(models.Model):
 
     def action_rebuild_trend(self):
         return self.env["credit.receivable.snapshot"].action_rebuild_trend()
+
+
+class CreditOverviewCause(models.Model):
+    """The overdue amount of one cause of late payment, on the overview."""
+
+    _name = "credit.overview.cause"
+    _description = "Credit Collection Overview: Overdue by Cause"
+    _order = "overview_id, id"
+
+    overview_id = fields.Many2one(
+        "credit.overview", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="overview_id.company_id", store=True)
+    currency_id = fields.Many2one(related="overview_id.currency_id")
+    late_cause_id = fields.Many2one(
+        "credit.late.cause", string="Cause of Late Payment", readonly=True
+    )
+    late_cause_kind = fields.Selection(related="late_cause_id.kind")
+    name = fields.Char(string="Cause", compute="_compute_name")
+    amount_overdue = fields.Monetary(string="Overdue", readonly=True)
+    item_count = fields.Integer(string="Items", readonly=True)
+
+    @api.depends("late_cause_id")
+    def _compute_name(self):
+        for line in self:
+            line.name = (
+                line.late_cause_id.sudo().name
+                if line.late_cause_id
+                else self.env._("No Cause Recorded")
+            )
+
+    def action_open_items(self):
+        """The overdue items of this cause."""
+        self.ensure_one()
+        overview = self.overview_id
+        return overview._items_action(
+            self.env._("Overdue Receivables: %(cause)s", cause=self.name),
+            AND(
+                [
+                    overview._bucket_domain("overdue"),
+                    [("move_id.late_cause_id", "=", self.late_cause_id.id)],
+                ]
+            ),
+        )
 
 
 class CreditOverviewLine(models.Model):
