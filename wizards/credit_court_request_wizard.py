@@ -11,13 +11,21 @@ from odoo.osv.expression import OR
 from odoo.tools.misc import format_date, formatLang
 
 from ..engine.court import (
+    EU_MEMBER_STATES,
+    EUROPEAN_ORDER_EXCLUDED,
+    SMALL_CLAIMS_THRESHOLD,
     amicable_attempt_may_be_required,
     court_type,
-    prescription_date,
+    normalize_country,
     tae_contribution,
     tae_seat,
 )
 from ..models.credit_access import check_collection_user
+from ..models.credit_court_procedures import (
+    EOP_CAUSES,
+    EOP_JURISDICTIONS,
+    SMALL_CLAIMS_KINDS,
+)
 from ..models.credit_court_request import COURT_TYPES
 
 OPEN_STATES = ("not_paid", "partial")
@@ -61,6 +69,44 @@ class CreditCourtRequestWizard(models.TransientModel):
         "wizard_id",
         string="Supporting Documents",
     )
+    procedure = fields.Selection(
+        [
+            ("injonction", "Injonction de Payer"),
+            ("european_order", "European Order for Payment"),
+            ("small_claims", "Small-Claims Procedure"),
+        ],
+        compute="_compute_procedure",
+        store=True,
+        readonly=False,
+        help="The injonction de payer before the French court of the debtor; the "
+        "European order for payment for a debtor in another member state of the "
+        "European Union except Denmark; the small-claims procedure of a "
+        "commissaire de justice for a claim of 5,000 EUR or less.",
+    )
+    eop_jurisdiction = fields.Selection(
+        EOP_JURISDICTIONS,
+        string="Grounds of Jurisdiction",
+        help="Form A, section 3: why the French court has jurisdiction over a "
+        "debtor established in another member state (Regulation (EU) 1215/2012).",
+    )
+    eop_cause = fields.Selection(
+        EOP_CAUSES,
+        string="Cause of Action",
+        default="01",
+        help="Form A, section 6: the contract the claim arises from.",
+    )
+    commissaire_id = fields.Many2one(
+        "res.partner",
+        string="Commissaire de Justice",
+        help="The commissaire de justice who runs the small-claims procedure: he "
+        "or she must be established in the area of the court of appeal of the "
+        "debtor's domicile (CPCE R125-1).",
+    )
+    failed_small_claims_id = fields.Many2one(
+        "credit.court.request",
+        string="Failed Small-Claims Attempt",
+        help="The small-claims procedure tried before this request, which failed.",
+    )
     court_type = fields.Selection(
         WIZARD_COURT_TYPES,
         compute="_compute_court_type",
@@ -91,7 +137,7 @@ class CreditCourtRequestWizard(models.TransientModel):
     )
     claim_nature = fields.Text(
         string="Nature and Origin of the Claim",
-        default=lambda self: self.env._(
+        default=lambda self: self._court()._(
             "Sale of goods or services under our orders and terms of sale, "
             "invoiced, due and left unpaid despite reminders and a formal notice."
         ),
@@ -156,7 +202,7 @@ class CreditCourtRequestWizard(models.TransientModel):
             partner
         )[0]
         if "claim_nature" in fields_list and not notices:
-            vals["claim_nature"] = self.env._(
+            vals["claim_nature"] = self._court()._(
                 "Sale of goods or services under our orders and terms of sale, "
                 "invoiced, due and left unpaid despite reminders."
             )
@@ -257,6 +303,14 @@ class CreditCourtRequestWizard(models.TransientModel):
                 partner.city or None,
             )
 
+    @api.depends("court_type")
+    def _compute_procedure(self):
+        for wizard in self:
+            if wizard.court_type == "european_order":
+                wizard.procedure = "european_order"
+            elif wizard.procedure != "small_claims":
+                wizard.procedure = "injonction"
+
     @api.depends("court_type", "partner_id")
     def _compute_court_entry(self):
         for wizard in self:
@@ -297,6 +351,10 @@ class CreditCourtRequestWizard(models.TransientModel):
         "court_name",
         "correspondence_confirmed",
         "correspondence_address",
+        "procedure",
+        "eop_jurisdiction",
+        "commissaire_id",
+        "failed_small_claims_id",
     )
     def _compute_findings(self):
         for wizard in self:
@@ -350,9 +408,11 @@ class CreditCourtRequestWizard(models.TransientModel):
         findings += self._check_formal_notice(partner, moves)
         findings += self._check_debtor(partner)
         findings += self._check_creditor()
-        findings += self._check_court()
+        findings += self._check_court(partner)
         findings += self._check_amount(partner, moves)
-        if not self.correspondence_address or not self.correspondence_confirmed:
+        if self.procedure in (False, "injonction") and (
+            not self.correspondence_address or not self.correspondence_confirmed
+        ):
             findings.append(
                 self._finding(
                     "blocking",
@@ -533,17 +593,15 @@ class CreditCourtRequestWizard(models.TransientModel):
 
     def _check_prescription(self, partner, moves):
         """5 years between professionals (C. com. L110-4), 2 years against a
-        consumer (C. consom. L218-2), from the delivery or service date."""
+        consumer (C. consom. L218-2), from the delivery or service date, each
+        recorded interruption starting a new period (the prescription watch's
+        computation)."""
         _ = self.env._
         if not moves or not self.as_of_date:
             return []
         consumer = partner.credit_legal_nature == "consumer"
-        starts = moves._get_prescription_start_date()
-        limits = {
-            move: prescription_date(starts[move.id], consumer)
-            for move in moves
-            if starts[move.id]
-        }
+        dates = moves._get_prescription_dates(consumer=consumer)
+        limits = {move: dates[move.id] for move in moves if move.id in dates}
         findings = []
         # The request is filed from today: an action on the returned day is still
         # in time (C. civ. 2228, 2229).
@@ -785,17 +843,22 @@ class CreditCourtRequestWizard(models.TransientModel):
             )
         ]
 
-    def _check_court(self):
+    def _check_court(self, partner):
+        if self.procedure == "european_order":
+            return self._check_european_order(partner)
+        if self.procedure == "small_claims":
+            return self._check_small_claims(partner)
         _ = self.env._
         if self.court_type == "european_order":
             return [
                 self._finding(
                     "blocking",
                     _(
-                        "The debtor is established in another member state of the "
+                        "%(debtor)s is established in another member state of the "
                         "European Union: the claim goes through the European order "
-                        "for payment (Regulation (EC) 1896/2006), built in a later "
-                        "version."
+                        "for payment (Regulation (EC) 1896/2006). Choose that "
+                        "procedure.",
+                        debtor=partner.display_name,
                     ),
                 )
             ]
@@ -823,6 +886,124 @@ class CreditCourtRequestWizard(models.TransientModel):
                 )
             ]
         return []
+
+    def _check_european_order(self, partner):
+        """The European order for payment is for cross-border claims between
+        member states except Denmark (Reg. (EC) 1896/2006 art. 2 and 3); a consumer
+        is sued only in his or her own member state (art. 6(2)); the application
+        states the grounds of jurisdiction (art. 7(2)(f))."""
+        _ = self.env._
+        country = normalize_country(partner.country_id.code)
+        if country not in EU_MEMBER_STATES or country in EUROPEAN_ORDER_EXCLUDED:
+            return [
+                self._finding(
+                    "blocking",
+                    _(
+                        "%(debtor)s is established in %(country)s: the European "
+                        "order for payment is for a debtor in another member state "
+                        "of the European Union, Denmark excepted (Regulation (EC) "
+                        "1896/2006). Choose the injonction de payer for a debtor in "
+                        "France; elsewhere the claim needs a lawyer in the debtor's "
+                        "country.",
+                        debtor=partner.display_name,
+                        country=partner.country_id.name or _("France"),
+                    ),
+                )
+            ]
+        findings = []
+        if partner.credit_legal_nature == "consumer":
+            findings.append(
+                self._finding(
+                    "blocking",
+                    _(
+                        "%(debtor)s is a consumer: a European order for payment "
+                        "against a consumer is applied for only in the member state "
+                        "where the consumer is domiciled (Regulation (EC) 1896/2006, "
+                        "art. 6). File it with a court of %(country)s, in its "
+                        "language.",
+                        debtor=partner.display_name,
+                        country=partner.country_id.name,
+                    ),
+                )
+            )
+        if not self.eop_jurisdiction:
+            findings.append(
+                self._finding(
+                    "blocking",
+                    _(
+                        "Choose the grounds on which the French court has "
+                        "jurisdiction over the European order for payment (form A, "
+                        "section 3): the place of delivery or of the services, a "
+                        "branch, or a choice-of-court clause (Regulation (EU) "
+                        "1215/2012, art. 7 and 25)."
+                    ),
+                )
+            )
+        if not self.court_name:
+            findings.append(
+                self._finding(
+                    "warning",
+                    _(
+                        "Enter the court seized of the European order for payment: "
+                        "the president of the commercial court for a commercial "
+                        "claim, else the judicial court (CPC 1424-1 et seq.)."
+                    ),
+                )
+            )
+        return findings
+
+    def _check_small_claims(self, partner):
+        """The small-claims procedure takes a claim of 5,000 EUR or less, principal
+        and interest included (CPCE L125-1, R125-1); the claim's penalties are
+        computed when the request is created, where the threshold is checked
+        again."""
+        _ = self.env._
+        findings = []
+        total = self._get_principal_estimate()
+        if Decimal(str(total)) > SMALL_CLAIMS_THRESHOLD:
+            findings.append(
+                self._finding(
+                    "blocking",
+                    self._small_claims_refusal(partner, total),
+                )
+            )
+        if not self.commissaire_id:
+            findings.append(
+                self._finding(
+                    "warning",
+                    _(
+                        "Choose the commissaire de justice, in the area of the "
+                        "court of appeal of the debtor's domicile."
+                    ),
+                )
+            )
+        return findings
+
+    def _small_claims_refusal(self, partner, total):
+        currency = self.company_id.currency_id
+        return self.env._(
+            "The claim against %(debtor)s is %(amount)s in principal and interest: "
+            "the small-claims procedure takes claims of 5,000 EUR or less (art. "
+            "R125-1 CPCE). Choose the injonction de payer.",
+            debtor=partner.display_name,
+            amount=formatLang(self.env, total, currency_obj=currency),
+        )
+
+    def _get_failed_small_claims(self, partner):
+        """The failed small-claims attempt on these invoices: the one the wizard
+        was opened from, else the customer's last one."""
+        if self.failed_small_claims_id.state == "failed":
+            return self.failed_small_claims_id
+        return self.env["credit.court.request"].search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", self.company_id.id),
+                ("procedure", "=", "small_claims"),
+                ("state", "=", "failed"),
+            ],
+            order="small_claims_failure_date desc, id desc",
+            limit=1,
+        )
 
     def _get_credits(self, partner):
         """The customer's open credit notes and unmatched payments: receivable
@@ -868,9 +1049,30 @@ class CreditCourtRequestWizard(models.TransientModel):
                     ),
                 )
             ]
-        if self.court_type and amicable_attempt_may_be_required(
-            Decimal(str(total)), self.court_type
+        if (
+            self.procedure in (False, "injonction")
+            and self.court_type
+            and amicable_attempt_may_be_required(Decimal(str(total)), self.court_type)
         ):
+            failed = self._get_failed_small_claims(partner)
+            if failed:
+                return [
+                    self._finding(
+                        "info",
+                        _(
+                            "The claim is 5,000 EUR or less before the judicial "
+                            "court: the prior amicable attempt of art. 750-1 CPC is "
+                            "met, the small-claims procedure %(request)s having "
+                            "failed on %(date)s (exemption 5°).",
+                            request=failed.name,
+                            date=format_date(
+                                self.env,
+                                failed.small_claims_failure_date
+                                or failed.write_date.date(),
+                            ),
+                        ),
+                    )
+                ]
             return [
                 self._finding(
                     "warning",
@@ -932,10 +1134,19 @@ class CreditCourtRequestWizard(models.TransientModel):
             "target": "current",
         }
 
+    def _court(self):
+        """The environment the texts of the filed documents are written in: the
+        language of the French courts, whatever the user's (the claim lines and
+        the nature of the claim are stored and printed as they are)."""
+        return self.with_context(
+            lang=self.env["credit.court.request"]._get_court_lang()
+        ).env
+
     def _create_request(self, findings):
         partner = self.partner_id.commercial_partner_id
         moves = self._selected_moves()
-        claim_lines, penalty_lines = self._prepare_claim_lines(partner, moves)
+        court = self.with_env(self._court())
+        claim_lines, penalty_lines = court._prepare_claim_lines(partner, moves)
         total = sum(line["amount"] for line in claim_lines)
         currency = self.company_id.currency_id
         if currency.compare_amounts(total, 0.0) <= 0:
@@ -958,6 +1169,14 @@ class CreditCourtRequestWizard(models.TransientModel):
         for line in claim_lines:
             sequence += 10
             line["sequence"] = sequence
+        if self.procedure == "small_claims":
+            counted = sum(
+                line["amount"]
+                for line in claim_lines
+                if line["kind"] in SMALL_CLAIMS_KINDS
+            )
+            if Decimal(str(currency.round(counted))) > SMALL_CLAIMS_THRESHOLD:
+                raise UserError(self._small_claims_refusal(partner, counted))
         warnings = [f for f in findings if f["level"] != "blocking"]
         return self.env["credit.court.request"].create(
             {
@@ -979,7 +1198,7 @@ class CreditCourtRequestWizard(models.TransientModel):
                 "claim_line_ids": [Command.create(line) for line in claim_lines],
                 "document_ids": [
                     Command.create(vals)
-                    for vals in self._prepare_document_vals(moves, letters)
+                    for vals in court._prepare_document_vals(moves, letters)
                 ],
                 "amount_principal": currency.round(by_kind["principal"]),
                 "amount_penalties": currency.round(
@@ -995,12 +1214,24 @@ class CreditCourtRequestWizard(models.TransientModel):
                     + by_kind["other"]
                 ),
                 "amount_total": currency.round(total),
-                "interest_running_text": self._get_interest_running_text(
+                "interest_running_text": court._get_interest_running_text(
                     partner, moves, penalty_lines
                 ),
                 "findings": self._render_findings(warnings) if warnings else False,
+                **self._prepare_procedure_vals(),
             }
         )
+
+    def _prepare_procedure_vals(self):
+        """The procedure's own values of the request."""
+        vals = {"procedure": self.procedure or "injonction"}
+        if self.procedure == "european_order":
+            vals.update(
+                eop_jurisdiction=self.eop_jurisdiction, eop_cause=self.eop_cause
+            )
+        elif self.procedure == "small_claims":
+            vals["commissaire_id"] = self.commissaire_id.id
+        return vals
 
     def _prepare_claim_lines(self, partner, moves):
         """The claim as of the date, as values of ``credit.court.request.line``, and
@@ -1194,6 +1425,8 @@ class CreditCourtRequestWizard(models.TransientModel):
         company = self.company_id
         if partner.credit_legal_nature == "consumer":
             return []
+        if self.procedure == "small_claims":
+            return []  # the costs stay with the creditor (CPCE L125-1)
         costs = []
         if self.court_type in FEE_COURTS and company.credit_court_fee:
             costs.append(
