@@ -38,9 +38,25 @@ def pre_init_hook(env):
     env.cr.execute(
         SQL("ALTER TABLE account_move ALTER COLUMN factoring_state DROP DEFAULT")
     )
+    # A claim is born on its invoice date until a user says otherwise.
+    env.cr.execute(
+        SQL(
+            "ALTER TABLE account_move "
+            "ADD COLUMN IF NOT EXISTS credit_claim_birth_date DATE"
+        )
+    )
+    env.cr.execute(
+        SQL(
+            "UPDATE account_move SET credit_claim_birth_date = invoice_date "
+            "WHERE invoice_date IS NOT NULL"
+        )
+    )
 
 
 def post_init_hook(env):
     """Rebuild the receivables trend of the last 12 month ends of every company
-    from the accounting, so that the graph is useful from the first day."""
+    from the accounting, and compute the prescription dates of the open
+    invoices, so that the graph and the watch are useful from the first day."""
     env["credit.receivable.snapshot"]._rebuild_trend(env["res.company"].search([]))
+    # The prescription dates of the open invoices, for the watch's first day.
+    env["account.move"]._cron_prescription_watch()

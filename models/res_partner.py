@@ -41,8 +41,10 @@ class ResPartner(models.Model):
     )
     collective_procedure = fields.Boolean(
         string="Collective Proceedings",
-        help="A safeguard, receivership or liquidation judgment forbids this customer "
-        "to pay its earlier debts: no recovery indemnity is claimed.",
+        help="Set from the customer's latest collective proceeding that is not "
+        "closed: a safeguard, receivership or liquidation judgment forbids this "
+        "customer to pay its debts born before it, which are declared to the "
+        "mandataire instead of being dunned.",
     )
     collective_procedure_date = fields.Date(
         string="Opening Judgment Date",
