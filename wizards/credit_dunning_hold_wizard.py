@@ -17,6 +17,12 @@ class CreditDunningHoldWizard(models.TransientModel):
         help="For a promise to pay, the date the customer promised to pay by. The "
         "hold ends by itself after it.",
     )
+    late_cause_id = fields.Many2one(
+        "credit.late.cause",
+        string="Cause of Late Payment",
+        help="Optional: recorded on the invoices, with the reason of the hold as "
+        "note.",
+    )
 
     @api.model
     def default_get(self, fields_list):
@@ -31,4 +37,9 @@ class CreditDunningHoldWizard(models.TransientModel):
         if not self.move_ids:
             raise UserError(_("Select the invoices to put on hold."))
         self.move_ids._set_dunning_hold(self.hold_type, self.reason, self.until)
+        if self.late_cause_id:
+            # The cause explains the invoices (not the credit notes held with them).
+            self.move_ids.filtered(
+                lambda move: move.move_type == "out_invoice" and move.state == "posted"
+            )._credit_record_late_cause(self.late_cause_id, self.reason)
         return {"type": "ir.actions.act_window_close"}
