@@ -11,6 +11,8 @@ The rules (DESIGN.md section 3, issue "foundation and amicable dunning"):
   covers the first run over old debts;
 * when several levels above the last one received have fired (runs were paused), the
   item goes to the highest of them: the customer gets one letter, not a burst of them;
+* an item coming back to dunning from a broken payment plan climbs one level at a
+  time (``next_only``): the level after its last letter, never a jump;
 * a level never goes out before the customer's deadline to pay the last letter sent
   about the item has expired: each level has a minimum interval (by default the
   payment deadline of the level before it), and the item escalates only once the
@@ -59,6 +61,7 @@ def resolve_level(
     received=(),
     last_sent_date: date | None = None,
     last_sent_level=None,
+    next_only: bool = False,
 ):
     """The level to send for one item, or ``None`` when nothing new is due.
 
@@ -69,6 +72,9 @@ def resolve_level(
     :param last_sent_date: when the last letter about the item was sent, if any
     :param last_sent_level: key of that letter's level (default: the highest of
         ``received``); the intervals are counted from it
+    :param next_only: the item may climb one level at most (an item coming back
+        from a broken payment plan: the customer gets the level after the last
+        letter, not a jump to the most severe level its delay reached)
     """
     ordered = order_levels(levels)
     if not ordered:
@@ -82,7 +88,8 @@ def resolve_level(
     since_sent = days_late(last_sent_date, run_date) if last_sent_date else None
     found = None
     wait = 0
-    for lvl in ordered[last_rank + 1 :]:
+    candidates = ordered[last_rank + 1 :]
+    for lvl in candidates[:1] if next_only else candidates:
         # Climbing several levels at once never waits less than any of them.
         wait = max(wait, lvl.min_interval_days)
         if lvl.delay_days > late:

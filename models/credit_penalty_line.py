@@ -67,11 +67,27 @@ class CreditPenaltyLine(models.Model):
     )
     amount = fields.Monetary(required=True)
     currency_id = fields.Many2one("res.currency", required=True)
+    # suspended: set aside by a payment plan, waived if the plan is kept to the
+    # end, back to invoice if it breaks (never the manager's final waiver).
     state = fields.Selection(
-        [("draft", "To Invoice"), ("invoiced", "Invoiced"), ("waived", "Waived")],
+        [
+            ("draft", "To Invoice"),
+            ("invoiced", "Invoiced"),
+            ("suspended", "Suspended (Payment Plan)"),
+            ("waived", "Waived"),
+        ],
         default="draft",
         required=True,
         index=True,
+    )
+    payment_plan_id = fields.Many2one(
+        "credit.payment.plan",
+        string="Payment Plan",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The payment plan that suspended this line: waived if the plan is kept "
+        "to the end, to invoice again if it breaks.",
     )
     waive_reason = fields.Char(readonly=True)
     compensation_reason = fields.Char(
@@ -231,6 +247,16 @@ class CreditPenaltyLine(models.Model):
         return super().unlink()
 
     def _check_unlink_access(self):
+        suspended = self.filtered(lambda line: line.state == "suspended")
+        if suspended:
+            raise AccessError(
+                _(
+                    "The penalty line %(line)s is suspended by the payment plan "
+                    "%(plan)s: it cannot be deleted while the plan decides its fate.",
+                    line=suspended[0].display_name,
+                    plan=suspended[0].payment_plan_id.display_name,
+                )
+            )
         invoiced = self.filtered(lambda line: line.state == "invoiced")
         if invoiced:
             raise AccessError(

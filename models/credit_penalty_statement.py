@@ -29,7 +29,7 @@ class PenaltyStatementReport(models.AbstractModel):
     def _get_statement_lines(self, partner, as_of, line_ids=None):
         domain = [
             ("partner_id", "=", partner.commercial_partner_id.id),
-            ("state", "!=", "waived"),
+            ("state", "not in", ("waived", "suspended")),
         ]
         if line_ids:
             domain = [("id", "in", line_ids)]

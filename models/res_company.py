@@ -207,3 +207,28 @@ class ResCompany(models.Model):
             self.credit_aging_limit_2,
             self.credit_aging_limit_3,
         )
+
+    # ------------------------------------------------------------ payment plans
+
+    payment_plan_user_suspend = fields.Boolean(
+        string="Users May Suspend Penalties",
+        help="Credit collection users may offer, in a payment plan, to suspend the "
+        "accrued penalties (waived if the plan is kept to the end). Managers always "
+        "can.",
+    )
+    payment_plan_grace_days = fields.Integer(
+        default=5,
+        help="Days after an installment's due date before an unpaid installment "
+        "breaks the plan (default of new plans).",
+    )
+    payment_plan_reminder_days = fields.Integer(
+        default=3,
+        help="Days before each installment's due date when the reminder email goes "
+        "(default of new plans).",
+    )
+    payment_plan_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Payment Plan Reminder Template",
+        domain="[('model', '=', 'credit.payment.plan.line')]",
+        help="Email sent before each installment; empty: the shipped template.",
+    )

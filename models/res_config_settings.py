@@ -49,3 +49,15 @@ class ResConfigSettings(models.TransientModel):
     credit_late_payer_days = fields.Integer(
         related="company_id.credit_late_payer_days", readonly=False
     )
+    payment_plan_user_suspend = fields.Boolean(
+        related="company_id.payment_plan_user_suspend", readonly=False
+    )
+    payment_plan_grace_days = fields.Integer(
+        related="company_id.payment_plan_grace_days", readonly=False
+    )
+    payment_plan_reminder_days = fields.Integer(
+        related="company_id.payment_plan_reminder_days", readonly=False
+    )
+    payment_plan_mail_template_id = fields.Many2one(
+        related="company_id.payment_plan_mail_template_id", readonly=False
+    )
