@@ -181,8 +181,8 @@ def parse_args(argv):
     parser.add_argument(
         "--phases",
         default="compute,send,penalties",
-        help="comma-separated phases to time: compute, send, penalties "
-        "(compute,send,penalties)",
+        help="comma-separated phases to time: compute, send, penalties, "
+        "background (compute,send,penalties)",
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="measurements of each phase (1)"
@@ -211,7 +211,7 @@ def parse_args(argv):
     if args.customers is None:
         args.customers = max(1, args.invoices // 10)
     args.phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
-    unknown = set(args.phases) - {"compute", "send", "penalties"}
+    unknown = set(args.phases) - {"compute", "send", "penalties", "background"}
     if unknown:
         parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
     return args, odoo_args
@@ -1356,16 +1356,22 @@ class Bench:
             )
         return result
 
+    def _letters_to_send(self, env):
+        """A fresh compute's letters waiting to be sent, topped up to
+        ``--letters-to-send`` (untimed): ``(run, letter ids, topped up)``."""
+        run = self._new_run(env)
+        run.action_compute()
+        env.flush_all()
+        letters = run.letter_ids.filtered(lambda letter: letter.state == "to_send")
+        letter_ids = sorted(letters.ids)[: self.args.letters_to_send]
+        topped_up = self._top_up(env, run, letter_ids)
+        letter_ids += topped_up.ids
+        env.flush_all()
+        return run, letter_ids, topped_up
+
     def send_phase(self):
         with self.transaction() as env:
-            run = self._new_run(env)
-            run.action_compute()
-            env.flush_all()
-            letters = run.letter_ids.filtered(lambda letter: letter.state == "to_send")
-            letter_ids = sorted(letters.ids)[: self.args.letters_to_send]
-            topped_up = self._top_up(env, run, letter_ids)
-            letter_ids += topped_up.ids
-            env.flush_all()
+            run, letter_ids, topped_up = self._letters_to_send(env)
             before = self._send_counters(env)
             env.invalidate_all()
             with self.measured(env, SEND_METHODS) as meter:
@@ -1384,6 +1390,55 @@ class Bench:
             result["pdf_render_calls"] = sum(
                 result["methods"].get(name, {}).get("calls", 0) for name in PDF_METHODS
             )
+        return result
+
+    def background_phase(self):
+        """The same letters as the send phase, sent the background way: the
+        user's click (queues them: ``action_send`` above the threshold), then
+        the scheduled action's calls, one batch each, until none is left. Each
+        call is timed on its own (in production each is a transaction Odoo
+        commits; here all are rolled back together)."""
+        with self.transaction() as env:
+            env["ir.config_parameter"].set_param(
+                "l10n_fr_credit_collection.send_background_threshold", 1
+            )
+            _run, letter_ids, _topped_up = self._letters_to_send(env)
+            env.invalidate_all()
+            letters = env["credit.dunning.letter"].browse(letter_ids)
+            with self.measured(env, ()) as click:
+                letters.action_send()
+                env.flush_all()
+            calls = []
+            Letter = env["credit.dunning.letter"]
+            with self.measured(env, SEND_METHODS) as meter:
+                while True:
+                    started = time.perf_counter()
+                    queries = env.cr.sql_log_count
+                    done = Letter._cron_send_queued()
+                    env.flush_all()
+                    if not done:
+                        break
+                    calls.append(
+                        (
+                            done,
+                            time.perf_counter() - started,
+                            env.cr.sql_log_count - queries,
+                        )
+                    )
+            result = meter.result
+            result.update(
+                click_wall_s=click.result["wall_s"],
+                click_queries=click.result["queries"],
+                letters_taken=len(letter_ids),
+                batches=len(calls),
+                batch_size=Letter._background_batch_size(),
+                slowest_batch_s=round(max(call[1] for call in calls), 3),
+                batch_queries_max=max(call[2] for call in calls),
+                letters_per_second=round(
+                    sum(call[0] for call in calls) / result["wall_s"], 1
+                ),
+            )
+            result.update(self._sent_figures(env, letter_ids))
         return result
 
     def _top_up(self, env, run, letter_ids):

@@ -238,30 +238,24 @@ class AccountMove(models.Model):
 
     @api.model
     def _cron_compute_late_penalties(self):
-        """Monthly: every late day not yet claimed, company by company. One company's
+        """Monthly: every late day not yet claimed, company by company, on the
+        company-by-company job machinery (``credit.company.job``): one company's
         failure never stops the others; the managers are told once."""
         today = fields.Date.context_today(self)
-        report = PenaltyBatchReport()
-        for company in self.env["res.company"].search([]):
-            try:
-                with self.env.cr.savepoint():
-                    invoices = self.with_company(company)._search_penalty_candidates(
-                        company, today
-                    )
-                    _lines, company_report = invoices._compute_late_penalties_batch(
-                        today
-                    )
-            except Exception as error:  # noqa: BLE001 - one company, not the job
-                _logger.warning(
-                    "Late-payment penalties of %s not computed: %s", company.name, error
-                )
-                company._notify_credit_job_failure(
-                    _("Late-payment penalties not computed"), str(error)
-                )
-                continue
-            report.missing |= company_report.missing
-            report.skipped.update(company_report.skipped)
-        self._notify_penalty_batch_report(report)
+
+        def compute(company):
+            invoices = self.with_company(company)._search_penalty_candidates(
+                company, today
+            )
+            _lines, report = invoices._compute_late_penalties_batch(today)
+            self._notify_penalty_batch_report(report)
+
+        self.env["credit.company.job"]._run_company_job(
+            "monthly_penalties",
+            self.env["res.company"].search([]),
+            compute,
+            _("Late-payment penalties not computed"),
+        )
 
     @api.model
     def _notify_penalty_batch_report(self, report):
@@ -352,6 +346,12 @@ class AccountMove(models.Model):
         batch and the interactive computation): the invoices a factor collects,
         since the penalties follow the claim to its new creditor."""
         return self._get_factor_collected_domain()
+
+    def _get_penalty_end_dates(self):
+        """``{move id: date}``: the last day penalties may run for the invoices of
+        ``self`` that have one before the computation date (extension point; none
+        by default). Read in one query for the whole set."""
+        return {}
 
     def _get_penalty_excluded_moves(self):
         """The invoices of ``self`` whose penalties are not ours to compute, in one
@@ -550,6 +550,7 @@ class AccountMove(models.Model):
         settlements = self._read_penalty_settlements(installments)
         consumed, indemnified = self._read_penalty_consumed()
         rules = self._get_penalty_rules()
+        end_dates = self._get_penalty_end_dates()
         table = self.env["credit.reference.rate"]._get_rate_table()
         by_move = defaultdict(list)
         for item in installments:
@@ -559,7 +560,7 @@ class AccountMove(models.Model):
             move = self.browse(move_id).with_prefetch(self._prefetch_ids)
             args = (
                 move_installments,
-                as_of,
+                min(as_of, end_dates.get(move.id, as_of)),
                 rules[move.id],
                 table,
                 settlements,

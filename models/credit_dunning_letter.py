@@ -1,10 +1,12 @@
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 from odoo.tools.misc import format_date, formatLang
 
 from .credit_access import (
@@ -116,6 +118,22 @@ class CreditDunningLetter(models.Model):
     )
     printed_date = fields.Date(readonly=True, copy=False)
     error_message = fields.Text(readonly=True, copy=False)
+    send_queued = fields.Boolean(
+        string="Queued for Sending",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Waits to be sent in the background by the scheduled action, in "
+        "batches.",
+    )
+    send_user_id = fields.Many2one(
+        "res.users",
+        string="Sending Requested By",
+        readonly=True,
+        copy=False,
+        help="The user who clicked Send: the letter is sent in their name, even by "
+        "the scheduled action.",
+    )
 
     # The penal clause of the customer's terms, as the formal notice claimed it:
     # the rule's terms frozen when the letter is sent, like its penalties.
@@ -210,6 +228,8 @@ class CreditDunningLetter(models.Model):
             "printed_date",
             "email_fallback",
             "send_letter",
+            "send_queued",
+            "send_user_id",
         }
     )
     _REGISTERED_FIELDS = (
@@ -309,13 +329,189 @@ class CreditDunningLetter(models.Model):
     # ------------------------------------------------------------------ actions
 
     def action_send(self):
-        """Send the letters that are ready, through every channel of their level."""
+        """Send the letters that are ready, through every channel of their level:
+        at once up to the background threshold, in the background beyond it."""
         letters = self.filtered(lambda letter: letter.state == "to_send")
         if not letters:
             raise UserError(_("None of the selected letters is waiting to be sent."))
-        letters._send_letters()
+        if len(letters) > letters._background_threshold():
+            return letters._queue_sending()
+        locked = letters._lock_for_sending()
+        locked._send_letters()
         letters.run_id._update_state()
-        return True
+        return letters._busy_notification(letters - locked)
+
+    # ------------------------------------------------------------------ background
+
+    @api.model
+    def _background_threshold(self):
+        """Above this number of letters, Send queues them for the scheduled action
+        (system parameter ``l10n_fr_credit_collection.send_background_threshold``,
+        200 by default)."""
+        return int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("l10n_fr_credit_collection.send_background_threshold", 200)
+        )
+
+    @api.model
+    def _background_batch_size(self):
+        """Letters sent per batch of the scheduled action, each batch in its own
+        transaction (system parameter
+        ``l10n_fr_credit_collection.send_batch_size``, 100 by default)."""
+        return max(
+            1,
+            int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("l10n_fr_credit_collection.send_batch_size", 100)
+            ),
+        )
+
+    def _lock_for_sending(self):
+        """The letters of ``self`` still waiting to be sent that this transaction
+        could lock: a letter another transaction is sending (the scheduled action,
+        or another user's click) is skipped, never sent twice. A letter sent and
+        committed by another transaction since this one began makes PostgreSQL
+        refuse the lock (a serialization failure), and Odoo retries the whole
+        request, which then sees it sent."""
+        if not self:
+            return self
+        self.flush_recordset(["state"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM credit_dunning_letter
+                 WHERE id = ANY(%s) AND state = 'to_send'
+                 ORDER BY id
+                   FOR UPDATE SKIP LOCKED
+                """,
+                self.ids,
+            )
+        )
+        return self.browse(row[0] for row in rows)
+
+    def _busy_notification(self, busy):
+        if not busy:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "message": _(
+                    "%(count)s letter(s) were being sent by another process (the "
+                    "scheduled action or another user) and were left to it.",
+                    count=len(busy),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _queue_sending(self):
+        """Queue the letters for the scheduled action and return at once."""
+        letters = self._lock_for_sending()
+        # The progress counts from what earlier sendings of the run already sent.
+        done_before = {run.id: run.send_done_count for run in letters.run_id}
+        internal(letters).write(
+            {"send_queued": True, "send_user_id": self.env.uid, "error_message": False}
+        )
+        letters.run_id.invalidate_recordset(["send_queued_count", "send_done_count"])
+        for run in letters.run_id:
+            internal(run).write(
+                {
+                    "send_total": done_before[run.id] + run.send_queued_count,
+                    "send_user_id": self.env.uid,
+                }
+            )
+        self.env.ref("l10n_fr_credit_collection.ir_cron_credit_dunning_send")._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": _(
+                    "%(count)s letters are queued: they are sent in the background, "
+                    "in batches. The run shows the progress.",
+                    count=len(letters),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
+    def _cron_send_queued(self, batch_size=None):
+        """Send one batch of queued letters (the scheduled action; Odoo's runner
+        calls it again while its progress says work remains, and commits after
+        each call, so every batch is a transaction of its own).
+
+        The batch is locked row by row with SKIP LOCKED: two workers, or the job
+        and a user's click, never take the same letter. A batch that dies
+        half-way is rolled back whole (its emails are only queued in the same
+        transaction), so its letters stay queued and the next call sends them:
+        nothing is lost, nothing goes twice. A letter that fails goes to Error
+        with its reason and the batch goes on."""
+        batch_size = batch_size or self._background_batch_size()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM credit_dunning_letter
+                 WHERE send_queued AND state = 'to_send'
+                 ORDER BY id
+                 LIMIT %s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                batch_size,
+            )
+        )
+        letters = self.sudo().browse(row[0] for row in rows)
+        for (user, company), group in letters.grouped(
+            lambda letter: (letter.send_user_id, letter.company_id)
+        ).items():
+            group._send_batch_as(user or self.env.user, company)
+        letters.run_id._update_state()
+        [[remaining]] = self.env.execute_query(
+            SQL(
+                "SELECT COUNT(*) FROM credit_dunning_letter "
+                "WHERE send_queued AND state = 'to_send'"
+            )
+        )
+        # A failed letter counts as done: Odoo's runner ends the job when a call
+        # reports nothing done. Letters held by another transaction were skipped:
+        # when that was all there was, the job comes back in a minute.
+        self.env["ir.cron"]._notify_progress(done=len(letters), remaining=remaining)
+        if remaining and not letters:
+            self.env.ref(
+                "l10n_fr_credit_collection.ir_cron_credit_dunning_send"
+            )._trigger(fields.Datetime.now() + timedelta(minutes=1))
+        return len(letters)
+
+    def _send_batch_as(self, user, company):
+        """Send these letters in ``user``'s name; a failing letter goes to Error
+        with its reason, the others are sent."""
+        letters = (
+            self.with_user(user)
+            .with_company(company)
+            .with_context(allowed_company_ids=[company.id])
+        )
+        try:
+            with self.env.cr.savepoint():
+                letters._send_letters()
+            return
+        except Exception as error:  # noqa: BLE001 - retried one letter at a time
+            _logger.info("Batch of dunning letters failed, one by one: %s", error)
+        for letter in letters:
+            try:
+                with self.env.cr.savepoint():
+                    letter._send_letters()
+            except Exception as error:  # noqa: BLE001 - one letter, not the batch
+                internal(letter).write(
+                    {
+                        "state": "error",
+                        "error_message": str(error) or repr(error),
+                        "send_queued": False,
+                    }
+                )
 
     def action_retry(self):
         """Send again the letters whose sending failed."""
@@ -328,12 +524,12 @@ class CreditDunningLetter(models.Model):
     def action_cancel(self):
         self.filtered(
             lambda letter: letter.state in ("draft", "to_send", "to_print", "error")
-        ).write({"state": "cancelled"})
+        ).write({"state": "cancelled", "send_queued": False})
         return True
 
     def action_draft(self):
         self.filtered(lambda letter: letter.state in ("to_send", "error")).write(
-            {"state": "draft"}
+            {"state": "draft", "send_queued": False}
         )
         return True
 
@@ -367,6 +563,8 @@ class CreditDunningLetter(models.Model):
         """Queue emails and schedule calls, all in batches. A letter is then sent,
         or waits to be printed when it goes by post and was not printed yet."""
         today = fields.Date.context_today(self)
+        # Whoever sends them (a click or the background job), they leave the queue.
+        internal(self.filtered("send_queued")).write({"send_queued": False})
         self._freeze_letter_penalties(today)
         self._check_email_fallback()
         self.filtered(

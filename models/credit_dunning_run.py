@@ -54,18 +54,36 @@ class CreditDunningRun(models.Model):
         help="Letters sent through their other channels that wait to be printed "
         "and posted.",
     )
+    # Background sending (more letters than the threshold): the click queues them,
+    # the scheduled action sends them in batches.
+    send_total = fields.Integer(
+        string="Letters in the Sending",
+        readonly=True,
+        copy=False,
+        help="Letters of the last background sending of this run.",
+    )
+    send_user_id = fields.Many2one(
+        "res.users", string="Sending Requested By", readonly=True, copy=False
+    )
+    send_queued_count = fields.Integer(
+        string="Still Queued", compute="_compute_counters"
+    )
+    send_done_count = fields.Integer(compute="_compute_counters")
+    send_progress = fields.Char(string="Sending", compute="_compute_counters")
 
-    @api.depends("letter_ids.state")
+    @api.depends("letter_ids.state", "letter_ids.send_queued", "send_total")
     def _compute_counters(self):
         groups = self.env["credit.dunning.letter"]._read_group(
             [("run_id", "in", self.ids)],
-            ["run_id", "state"],
+            ["run_id", "state", "send_queued"],
             ["__count"],
         )
         counts = defaultdict(lambda: defaultdict(int))
-        for run, state, count in groups:
+        for run, state, queued, count in groups:
             counts[run.id][state] += count
             counts[run.id]["all"] += count if state != "cancelled" else 0
+            if queued and state == "to_send":
+                counts[run.id]["queued"] += count
         for run in self:
             run_counts = counts[run.id]
             run.letter_count = run_counts["all"]
@@ -73,6 +91,17 @@ class CreditDunningRun(models.Model):
             run.sent_count = run_counts["sent"]
             run.error_count = run_counts["error"]
             run.print_count = run_counts["to_print"]
+            run.send_queued_count = run_counts["queued"]
+            run.send_done_count = max(run.send_total - run_counts["queued"], 0)
+            run.send_progress = (
+                self.env._(
+                    "%(done)s / %(total)s sent",
+                    done=run.send_done_count,
+                    total=run.send_total,
+                )
+                if run.send_total
+                else False
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -131,15 +160,34 @@ class CreditDunningRun(models.Model):
         return True
 
     def action_send(self):
-        """Send every letter of the runs that waits in 'To Send'."""
+        """Send every letter of the runs that waits in 'To Send': at once up to
+        the background threshold, queued for the scheduled action beyond it."""
         letters = self.letter_ids.filtered(lambda letter: letter.state == "to_send")
         if not letters:
             raise UserError(
                 _("No letter of the run %(run)s waits to be sent.", run=self[:1].name)
             )
-        letters._send_letters()
-        self._update_state()
-        return True
+        return letters.action_send()
+
+    def action_resume_sending(self):
+        """Send again, in the background, the letters that failed and those still
+        queued (after a stopped server, say)."""
+        letters = self.letter_ids.filtered(
+            lambda letter: letter.state == "error"
+            or (letter.state == "to_send" and letter.send_queued)
+        )
+        if not letters:
+            raise UserError(
+                _(
+                    "The run %(run)s has no letter in error or waiting in the "
+                    "background: nothing to resume.",
+                    run=self[:1].name,
+                )
+            )
+        letters.filtered(lambda letter: letter.state == "error").write(
+            {"state": "to_send", "error_message": False, "email_state": False}
+        )
+        return letters._queue_sending()
 
     def action_print_letters(self):
         """Print the postal letters waiting to be printed; printing marks them sent."""
@@ -182,8 +230,12 @@ class CreditDunningRun(models.Model):
                 ["run_id"],
             )
         }
+        # Only the runs whose state changes are written: the background job and
+        # a user sending letters of the same run do not wait on its row.
         for run in runs:
-            run.state = "computed" if run.id in pending else "done"
+            state = "computed" if run.id in pending else "done"
+            if run.state != state:
+                run.state = state
 
     # ------------------------------------------------------------------ checks
 
@@ -375,10 +427,13 @@ class CreditDunningRun(models.Model):
         items = self._read_open_items()
         engine_levels = self._get_engine_levels(items)
         history = self._read_history([item["id"] for item in items])
+        step_by_step = self._get_step_by_step_move_ids(
+            {item["move_id"] for item in items}
+        )
         letters_vals = []
         for partner_id, partner_items in self._group_items_by_partner(items).items():
             reached = self._resolve_partner_levels(
-                partner_items, engine_levels, history
+                partner_items, engine_levels, history, step_by_step
             )
             if reached:
                 letters_vals.append(
@@ -426,11 +481,18 @@ class CreditDunningRun(models.Model):
             if sum(item["amount_residual"] for item in partner_items) > tolerance
         }
 
-    def _resolve_partner_levels(self, items, engine_levels, history):
+    def _get_step_by_step_move_ids(self, move_ids):
+        """The documents (of ``move_ids``) whose items climb one level at a time
+        (extension point: none by default; the payment plans add the items of a
+        broken plan). One query for the run."""
+        return set()
+
+    def _resolve_partner_levels(self, items, engine_levels, history, step_by_step=()):
         """New level of each item of one customer: ``{item id: Level}``.
 
         An item about which a letter still waits (to send, to print, held back or
-        in error) gets nothing new: that letter comes first.
+        in error) gets nothing new: that letter comes first. An item of
+        ``step_by_step`` (document ids) climbs one level at most.
         """
         tolerance = self.company_id.dunning_tolerance
         reached = {}
@@ -450,6 +512,7 @@ class CreditDunningRun(models.Model):
                 received=past.get("received") or (),
                 last_sent_date=past.get("last_sent_date"),
                 last_sent_level=past.get("last_sent_level"),
+                next_only=item["move_id"] in step_by_step,
             )
             if level:
                 reached[item["id"]] = level
@@ -611,15 +674,14 @@ class CreditDunningRun(models.Model):
         self.env["account.move"]._release_expired_dunning_holds()
         companies = self.env["res.company"].search([("dunning_auto", "=", True)])
         today = fields.Date.context_today(self)
-        for company in companies:
-            try:
-                with self.env.cr.savepoint():
-                    self.with_company(company)._run_company_dunning(company, today)
-            except Exception as error:  # noqa: BLE001 - one company, not the job
-                _logger.warning("Daily dunning of %s not done: %s", company.name, error)
-                company._notify_credit_job_failure(
-                    self.env._("Daily dunning not done"), str(error)
-                )
+        self.env["credit.company.job"]._run_company_job(
+            "daily_dunning",
+            companies,
+            lambda company: self.with_company(company)._run_company_dunning(
+                company, today
+            ),
+            self.env._("Daily dunning not done"),
+        )
 
     @api.model
     def _run_company_dunning(self, company, day):
@@ -628,7 +690,10 @@ class CreditDunningRun(models.Model):
         auto = run.letter_ids.filtered(
             lambda letter: letter.state == "to_send" and letter.policy_id.auto_send
         )
-        if auto:
+        if len(auto) > auto._background_threshold():
+            # Many letters: sent in the background, in batches.
+            auto._queue_sending()
+        elif auto:
             auto._send_letters()
             run._update_state()
         if not run.letter_ids:

@@ -1,4 +1,4 @@
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 
 LETTER_MODEL = "credit.dunning.letter"
 
@@ -10,6 +10,27 @@ class MailMail(models.Model):
         help="The dunning letter PDF (and the invoices when the level asks for them) "
         "is rendered and attached when the mail queue sends this email.",
     )
+
+    @api.model
+    def process_email_queue(self, ids=None, batch_size=1000):
+        """The mail queue renders the PDFs of the dunning letters it sends (see
+        ``_send``): while letters wait with their PDF still to render, one call
+        takes at most ``l10n_fr_credit_collection.mail_pdf_batch_size`` emails
+        (50 by default), so rendering stays well within the cron's time limit; the
+        queue's progress makes Odoo call it again at once for the rest."""
+        if ids is None:
+            limit = int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("l10n_fr_credit_collection.mail_pdf_batch_size", 50)
+            )
+            pending = self.search_count(
+                [("state", "=", "outgoing"), ("credit_letter_pdf_pending", "=", True)],
+                limit=1,
+            )
+            if pending and limit > 0:
+                batch_size = min(batch_size, limit)
+        return super().process_email_queue(ids=ids, batch_size=batch_size)
 
     def _send(
         self,

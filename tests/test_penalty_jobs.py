@@ -315,7 +315,7 @@ class TestPenaltyJobs(CreditCollectionCommon):
                 type(self.env["account.move"]), "_compute_late_penalties_batch", failing
             ),
             mute_logger(
-                "odoo.addons.l10n_fr_credit_collection.models.account_move_penalty"
+                "odoo.addons.l10n_fr_credit_collection.models.credit_company_job"
             ),
         ):
             self.cron("2026-04-30")

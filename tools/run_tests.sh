@@ -7,8 +7,11 @@
 #   1. ruff check + ruff format --check            (config: .ruff.toml)
 #   2. pylint-odoo mandatory checks                (config: .pylintrc-mandatory)
 #      + OCA's XML/CSV/PO checks (oca-checks-odoo-module, oca-checks-po)
-#   3. the pure-python engine suite                (cd engine && python3 -m pytest)
-#   4. the Odoo test suite of the addon, in a fresh throw-away database
+#   3. the wheel (pyproject.toml, whool): built offline and checked
+#      (tools/check_wheel.py); where Odoo is importable, installed in a
+#      throw-away virtualenv beside Odoo, which must find the addon there
+#   4. the pure-python engine suite                (cd engine && python3 -m pytest)
+#   5. the Odoo test suite of the addon, in a fresh throw-away database
 #      (skipped, with one line saying so, when Odoo 18 is not importable)
 # and a last line "N passed, N failed" summing the engine and Odoo tests.
 #
@@ -102,7 +105,7 @@ cleanup() {
             rm -rf "$WORK/data"
         fi
     fi
-    rm -rf "$WORK/lint" "$WORK/xdg"
+    rm -rf "$WORK/lint" "$WORK/xdg" "$WORK/wheel"
     # Keep the folder only when it holds Odoo logs (or the kept database's files).
     if [ ! -e "$WORK/odoo_install.log" ]; then rm -rf "$WORK"; fi
     exit "$rc"
@@ -159,6 +162,22 @@ if [ "${#PO_FILES[@]}" -gt 0 ]; then
 else
     step "oca-checks-po: no .po/.pot file, nothing to check"
 fi
+
+# -------------------------------------------------------------------- wheel
+# The addon packaged the OCA way (pyproject.toml, build backend whool): built from
+# the same copy, offline (whool comes from requirements-test.txt), then checked:
+# name, version and dependencies from the manifest, every data file under
+# odoo/addons/<module>/. Where Odoo is importable, the Odoo step below also
+# installs it in a throw-away virtualenv and checks that Odoo finds it there.
+need_module whool
+run_step "wheel (pip wheel with whool, tools/check_wheel.py)" \
+    "$PYTHON" -m pip wheel --quiet --no-deps --no-build-isolation \
+    --wheel-dir "$WORK/lint/wheel" "$COPY"
+WHEEL="$(ls "$WORK"/lint/wheel/*.whl)"
+run_step "wheel content (tools/check_wheel.py)" "$PYTHON" "$ROOT/tools/check_wheel.py" "$WHEEL"
+mkdir -p "$WORK/wheel"
+cp "$WHEEL" "$WORK/wheel/"
+WHEEL="$WORK/wheel/$(basename "$WHEEL")"
 cd "$ROOT"
 
 # ----------------------------------------------------------------- engine pytest
@@ -194,6 +213,27 @@ ODOO_VERSION="$("$ODOO_PYTHON" -c "import odoo.release as r; print(r.major_versi
 if [ "$ODOO_VERSION" != "18.0" ]; then
     fail "Odoo $ODOO_VERSION is importable with $ODOO_PYTHON, this addon needs Odoo 18.0"
 fi
+
+# The wheel installed beside Odoo (a virtualenv seeing Odoo's packages): Odoo
+# finds the addon in site-packages/odoo/addons without any --addons-path.
+step "wheel installed beside Odoo: Odoo finds the addon without --addons-path"
+"$ODOO_PYTHON" -m venv --system-site-packages "$WORK/wheel/venv" ||
+    fail "could not create a virtualenv with $ODOO_PYTHON"
+"$WORK/wheel/venv/bin/python" -m pip install --quiet --no-deps "$WHEEL" ||
+    fail "pip install $WHEEL"
+# Odoo's own folder on the virtualenv's path, as a plain (non-editable) install of
+# Odoo puts it: a PEP 660 editable install of Odoo (a meta-path finder) loses the
+# `odoo` package to the wheel's odoo/addons folder, a namespace found first.
+"$ODOO_PYTHON" -c "import odoo, os; print(os.path.dirname(os.path.dirname(odoo.__file__)))" \
+    >"$("$WORK/wheel/venv/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/odoo_source.pth"
+FOUND="$("$WORK/wheel/venv/bin/python" -c "
+import odoo.modules.module as m
+print(m.get_module_path('$MODULE', display_warning=False) or '')")"
+case "$FOUND" in
+    "$WORK/wheel/venv/"*"/site-packages/odoo/addons/$MODULE") echo "ok: $FOUND" ;;
+    *) fail "Odoo found '$FOUND' instead of the wheel's copy in the virtualenv" ;;
+esac
+rm -rf "$WORK/wheel/venv"
 
 step "PostgreSQL at $ODOO_DB_HOST:$ODOO_DB_PORT, role '$ODOO_DB_USER'"
 # shellcheck source=tools/postgres.sh

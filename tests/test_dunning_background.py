@@ -1,0 +1,292 @@
+from datetime import date
+from unittest.mock import patch
+
+from psycopg2.errors import SerializationFailure
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import MockEmail
+
+from ..models.credit_dunning_letter import CreditDunningLetter
+from .common import CreditCollectionCommon
+
+THRESHOLD = "l10n_fr_credit_collection.send_background_threshold"
+CRON = "l10n_fr_credit_collection.ir_cron_credit_dunning_send"
+
+
+@tagged("post_install", "-at_install")
+class TestDunningBackground(CreditCollectionCommon, MockEmail):
+    """Sending a large run in the background: the click queues, the scheduled
+    action sends in batches with progress, in the clicking user's name."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param(THRESHOLD, 2)
+        cls.customers = cls.customer | cls.customer_b
+        cls.customers |= cls.env["res.partner"].create(
+            [
+                {"name": f"Client {index}", "email": f"c{index}@example.com"}
+                for index in range(3)
+            ]
+        )
+        for partner in cls.customers:
+            cls.make_invoice(partner=partner, due=date(2026, 3, 1))
+        cls.clerk = new_test_user(
+            cls.env,
+            login="background_clerk",
+            groups="account.group_account_invoice,"
+            "l10n_fr_credit_collection.group_credit_collection_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+
+    def _run(self):
+        run = self.run_dunning(date(2026, 3, 10))
+        self.assertEqual(len(run.letter_ids), 5)
+        return run
+
+    def _job(self, **kwargs):
+        """The scheduled action's call, as the cron's user (the superuser)."""
+        return (
+            self.env["credit.dunning.letter"]
+            .with_user(SUPERUSER_ID)
+            ._cron_send_queued(**kwargs)
+        )
+
+    def test_a_large_send_queues_and_returns_at_once(self):
+        run = self._run()
+        cron = self.env.ref(CRON)
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        with self.mock_mail_gateway():
+            action = run.with_user(self.clerk).action_send()
+            self.assertFalse(self._new_mails, "nothing is sent by the click")
+        self.assertEqual(action["tag"], "display_notification")
+        letters = run.letter_ids
+        self.assertEqual(set(letters.mapped("state")), {"to_send"})
+        self.assertTrue(all(letters.mapped("send_queued")))
+        self.assertEqual(letters.send_user_id, self.clerk)
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers + 1,
+        )
+        self.assertEqual((run.send_total, run.send_queued_count), (5, 5))
+        self.assertEqual(run.send_progress, "0 / 5 sent")
+
+    def test_a_small_send_goes_at_once(self):
+        self.env["ir.config_parameter"].sudo().set_param(THRESHOLD, 10)
+        run = self._run()
+        with self.mock_mail_gateway():
+            run.with_user(self.clerk).action_send()
+            self.assertEqual(len(self._new_mails), 5)
+        self.assertEqual(set(run.letter_ids.mapped("state")), {"sent"})
+        self.assertFalse(any(run.letter_ids.mapped("send_queued")))
+
+    def test_the_job_sends_in_batches_with_progress_in_the_users_name(self):
+        run = self._run()
+        run.with_user(self.clerk).action_send()
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": self.env.ref(CRON).id}
+        )
+        job = self.env["credit.dunning.letter"].with_context(
+            ir_cron_progress_id=progress.id
+        )
+        with self.mock_mail_gateway():
+            self.assertEqual(job.with_user(SUPERUSER_ID)._cron_send_queued(2), 2)
+            self.assertEqual((progress.done, progress.remaining), (2, 3))
+            self.assertEqual(run.send_progress, "2 / 5 sent")
+            job.with_user(SUPERUSER_ID)._cron_send_queued(2)
+            job.with_user(SUPERUSER_ID)._cron_send_queued(2)
+            self.assertEqual((progress.done, progress.remaining), (1, 0))
+            mails = self._new_mails
+        self.assertEqual(len(mails), 5)
+        self.assertEqual(set(run.letter_ids.mapped("state")), {"sent"})
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.send_progress, "5 / 5 sent")
+        # The emails and the chatter are the clicking user's, not the cron's.
+        self.assertEqual(mails.author_id, self.clerk.partner_id)
+        self.assertEqual(run.letter_ids.create_uid, self.env.user)
+        self.assertFalse(any(run.letter_ids.mapped("send_queued")))
+        self.assertEqual(self._job(), 0, "nothing left: nothing done")
+
+    def test_a_failing_letter_goes_to_error_and_the_batch_goes_on(self):
+        run = self._run()
+        run.with_user(self.clerk).action_send()
+        bad = run.letter_ids.filtered(lambda letter: letter.partner_id == self.customer)
+        original = CreditDunningLetter._check_email_fallback
+
+        def failing(letters):
+            if bad in letters:
+                raise ValueError("the addressee's mailbox is full")
+            return original(letters)
+
+        with (
+            patch.object(CreditDunningLetter, "_check_email_fallback", failing),
+            self.mock_mail_gateway(),
+        ):
+            self.assertEqual(self._job(batch_size=10), 5)
+            self.assertEqual(len(self._new_mails), 4)
+        self.assertEqual(bad.state, "error")
+        self.assertIn("mailbox is full", bad.error_message)
+        self.assertEqual(
+            set((run.letter_ids - bad).mapped("state")), {"sent"}, "the others went"
+        )
+        self.assertEqual(run.error_count, 1)
+        # Resume puts the letter in error back in the queue, in the user's name.
+        run.with_user(self.clerk).action_resume_sending()
+        self.assertEqual((bad.state, bad.send_queued), ("to_send", True))
+        with self.mock_mail_gateway():
+            self.assertEqual(self._job(), 1)
+        self.assertEqual(bad.state, "sent")
+
+
+@tagged("post_install", "-at_install")
+class TestDunningBackgroundRace(CreditCollectionCommon):
+    """Real transactions on committed data: the job and a user's click, or two
+    workers, never send a letter twice and never lose one."""
+
+    def _commit_queued_run(self):
+        registry = self.env.registry
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ir.config_parameter"].set_param(THRESHOLD, 2)
+            company = env.ref("base.main_company")
+            partners = env["res.partner"].create(
+                [{"name": f"Race Client {index}"} for index in range(3)]
+            )
+            invoices = (
+                env["account.move"]
+                .with_company(company)
+                .create(
+                    [
+                        {
+                            "move_type": "out_invoice",
+                            "partner_id": partner.id,
+                            "invoice_date": date(2026, 2, 1),
+                            "invoice_date_due": date(2026, 2, 1),
+                            "invoice_line_ids": [
+                                Command.create(
+                                    {
+                                        "name": "Race",
+                                        "price_unit": 100.0,
+                                        "tax_ids": [Command.clear()],
+                                    }
+                                )
+                            ],
+                        }
+                        for partner in partners
+                    ]
+                )
+            )
+            invoices.action_post()
+            run = env["credit.dunning.run"].create(
+                {"date": date(2026, 3, 10), "company_id": company.id}
+            )
+            run.action_compute()
+            letters = run.letter_ids
+            self.assertEqual(len(letters), 3)
+            # Without an email address the letters go by post: sending them
+            # queues no email, and leaves them waiting to be printed.
+            run.action_send()
+            self.assertTrue(all(letters.mapped("send_queued")))
+            ids = {
+                "run": run.id,
+                "letters": sorted(letters.ids),
+                "invoices": invoices.ids,
+                "partners": partners.ids,
+            }
+            cr.commit()  # pylint: disable=invalid-commit
+        self.addCleanup(self._cleanup_race, ids)
+        return ids
+
+    def _cleanup_race(self, ids):
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ir.config_parameter"].set_param(THRESHOLD, 200)
+            env["credit.dunning.run"].browse(ids["run"]).unlink()
+            invoices = env["account.move"].browse(ids["invoices"])
+            invoices.button_draft()
+            invoices.posted_before = False
+            invoices.unlink()
+            env["res.partner"].browse(ids["partners"]).unlink()
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def _states(self, ids):
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            letters = env["credit.dunning.letter"].browse(ids["letters"])
+            return [(letter.state, letter.send_queued) for letter in letters]
+
+    def test_the_job_and_a_click_share_the_letters(self):
+        ids = self._commit_queued_run()
+        registry = self.env.registry
+        with registry.cursor() as job_cr, registry.cursor() as user_cr:
+            job_env = api.Environment(job_cr, SUPERUSER_ID, {})
+            user_env = api.Environment(user_cr, SUPERUSER_ID, {})
+            # The job holds the first two letters of its batch ...
+            self.assertEqual(
+                job_env["credit.dunning.letter"]._cron_send_queued(batch_size=2), 2
+            )
+            # ... while the user clicks Send on all three: only the third is
+            # theirs, the two others are left to the job.
+            letters = user_env["credit.dunning.letter"].browse(ids["letters"])
+            with patch.object(
+                CreditDunningLetter, "_background_threshold", return_value=10
+            ):
+                action = letters.action_send()
+            self.assertIn("2 letter(s) were being sent", action["params"]["message"])
+            self.assertEqual(
+                letters.mapped("state"), ["to_send", "to_send", "to_print"]
+            )
+            user_cr.commit()  # pylint: disable=invalid-commit
+            job_cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self._states(ids), [("to_print", False)] * 3)
+
+    def test_a_click_after_the_job_committed_is_retried_not_doubled(self):
+        ids = self._commit_queued_run()
+        registry = self.env.registry
+        with registry.cursor() as job_cr, registry.cursor() as user_cr:
+            user_env = api.Environment(user_cr, SUPERUSER_ID, {})
+            letters = user_env["credit.dunning.letter"].browse(ids["letters"])
+            # The user's request read the letters, waiting to be sent ...
+            self.assertEqual(set(letters.mapped("state")), {"to_send"})
+            job_env = api.Environment(job_cr, SUPERUSER_ID, {})
+            job_env["credit.dunning.letter"]._cron_send_queued(batch_size=10)
+            job_cr.commit()  # pylint: disable=invalid-commit
+            # ... then the job sent them: PostgreSQL refuses the user's lock and
+            # Odoo retries the request, which finds nothing left to send.
+            with (
+                mute_logger("odoo.sql_db"),
+                self.assertRaises(SerializationFailure),
+                patch.object(
+                    CreditDunningLetter, "_background_threshold", return_value=10
+                ),
+            ):
+                letters.action_send()
+            user_cr.rollback()
+            user_env.invalidate_all()
+            self.assertEqual(set(letters.mapped("state")), {"to_print"})
+        self.assertEqual(self._states(ids), [("to_print", False)] * 3)
+
+    def test_two_workers_and_a_batch_that_dies(self):
+        ids = self._commit_queued_run()
+        registry = self.env.registry
+        with registry.cursor() as first_cr, registry.cursor() as second_cr:
+            first = api.Environment(first_cr, SUPERUSER_ID, {})
+            second = api.Environment(second_cr, SUPERUSER_ID, {})
+            # Two workers at once take disjoint batches.
+            self.assertEqual(first["credit.dunning.letter"]._cron_send_queued(2), 2)
+            self.assertEqual(second["credit.dunning.letter"]._cron_send_queued(2), 1)
+            second_cr.commit()  # pylint: disable=invalid-commit
+            # The first worker dies before committing: its batch is rolled back.
+            first_cr.rollback()
+        states = self._states(ids)
+        self.assertEqual(sorted(states).count(("to_send", True)), 2, states)
+        # The next call sends what the dead batch held: nothing lost.
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.assertEqual(env["credit.dunning.letter"]._cron_send_queued(), 2)
+            cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self._states(ids), [("to_print", False)] * 3)
