@@ -4,7 +4,7 @@
     "name": "French Credit Collection",
     "summary": "Dunning levels, French late-payment penalties, formal notice, "
     "injonction de payer and factoring for customer invoices",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "author": "l10n_fr_credit_collection contributors",
     "website": "https://github.com/l10n-fr-credit-collection/l10n_fr_credit_collection",
@@ -70,6 +70,26 @@
         "reports/report_factoring_batch.xml",
         # Menus
         "views/menus.xml",
+        # Court case follow-up, collective proceedings, prescription, late causes
+        # and payment plans (their menus hang under the menus above)
+        "reports/report_european_order.xml",
+        "reports/report_small_claims.xml",
+        "reports/report_claim_declaration.xml",
+        "reports/report_payment_plan.xml",
+        "wizards/credit_court_step_wizard_views.xml",
+        "wizards/credit_late_cause_wizard_views.xml",
+        "wizards/credit_payment_plan_wizard_views.xml",
+        "data/credit_court_case_data.xml",
+        "data/credit_collective_data.xml",
+        "data/credit_prescription_data.xml",
+        "data/credit_late_cause_data.xml",
+        "data/credit_payment_plan_data.xml",
+        "views/credit_court_case_views.xml",
+        "views/credit_court_procedures_views.xml",
+        "views/credit_collective_proceeding_views.xml",
+        "views/credit_prescription_views.xml",
+        "views/credit_late_cause_views.xml",
+        "views/credit_payment_plan_views.xml",
     ],
     "demo": [
         "demo/credit_dunning_demo.xml",

@@ -1,4 +1,6 @@
+from . import credit_legal_deadline_mixin
 from . import credit_bulk_mixin
+from . import credit_company_job
 from . import credit_protected_fields_mixin
 from . import credit_company_default_mixin
 from . import res_company
@@ -31,3 +33,9 @@ from . import credit_customer_statement
 from . import credit_factoring
 from . import credit_factoring_batch
 from . import account_move_factoring
+from . import credit_court_case
+from . import credit_court_procedures
+from . import credit_collective_proceeding
+from . import credit_prescription
+from . import credit_late_cause
+from . import credit_payment_plan

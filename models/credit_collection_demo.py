@@ -1,6 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, api, fields, models
+from odoo import SUPERUSER_ID, Command, api, fields, models
 
 
 class CreditCollectionDemo(models.AbstractModel):
@@ -202,4 +202,34 @@ class CreditCollectionDemo(models.AbstractModel):
         ).create(
             {"amount": 1800, "payment_date": today - relativedelta(days=10)}
         )._create_payments()
+        self.with_env(env)._load_demo_followups(customers | consumer, moves)
+        self.with_env(env)._demo_assign_to(admin)
+        return True
+
+    def _demo_assign_to(self, user):
+        """The demo loader runs as the superuser: the cases, proceedings and plans
+        it created, and their activities, go to ``user`` (who explores the demo)."""
+        for model in (
+            "credit.court.request",
+            "credit.collective.proceeding",
+            "credit.payment.plan",
+        ):
+            records = self.env[model].search([("user_id", "=", SUPERUSER_ID)])
+            records.write({"user_id": user.id})
+            self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", model),
+                    ("res_id", "in", records.ids),
+                    ("user_id", "=", SUPERUSER_ID),
+                ]
+            ).write({"user_id": user.id})
+
+    def _load_demo_followups(self, partners, moves):
+        """Demo records of the later capabilities (court cases, collective
+        proceedings, late causes, payment plans): each extends this method.
+
+        :param partners: Boulangerie Martin, Garage Dupont, Menuiserie Leroy,
+            Hôtel du Port (professionals) and Sophie Bernard (consumer)
+        :param moves: the demo documents, in the order created above
+        """
         return True

@@ -23,3 +23,11 @@ from . import test_overview
 from . import test_factoring_contract
 from . import test_factoring_collection
 from . import test_factoring_batch
+from . import test_court_case
+from . import test_court_procedures
+from . import test_collective_proceeding
+from . import test_prescription
+from . import test_late_cause
+from . import test_payment_plan
+from . import test_dunning_background
+from . import test_company_job

@@ -7,3 +7,6 @@ from . import credit_dunning_letter_cancel_wizard
 from . import credit_dunning_registered_wizard
 from . import credit_court_request_wizard
 from . import credit_payment_match_wizard
+from . import credit_court_step_wizard
+from . import credit_late_cause_wizard
+from . import credit_payment_plan_wizard
