@@ -118,35 +118,54 @@ class CreditLegalDeadlineMixin(models.AbstractModel):
             "l10n_fr_credit_collection.mail_activity_type_legal_deadline"
         )
         due = date_deadline or deadline.date
-        existing = self._legal_deadline_activities(deadline.key)
+        existing = {
+            activity.res_id: activity
+            for activity in self._legal_deadline_activities(deadline.key)
+        }
+        # Worded once per language, in the language of the user who will read it.
+        wording = {}
+        new_vals = []
+        res_model_id = self.env["ir.model"]._get_id(self._name)
         for record in self:
             responsible = user or record._legal_deadline_user()
-            # Worded in the language of the user who will read it.
-            worded = record.with_context(lang=responsible.lang or self.env.lang)
-            summary, statement = worded._legal_deadline_labels()[deadline.key]
-            note = Markup("<p>%s</p><p>%s</p>") % (
-                statement,
-                worded.env._(
-                    "Deadline: %(date)s. Source: %(article)s.",
-                    date=fields.Date.to_string(deadline.date),
-                    article=deadline.article,
-                ),
-            )
-            activity = existing.filtered(lambda act, rec=record: act.res_id == rec.id)
+            lang = responsible.lang or self.env.lang
+            if lang not in wording:
+                worded = self.with_context(lang=lang)
+                summary, statement = worded._legal_deadline_labels()[deadline.key]
+                wording[lang] = (
+                    summary,
+                    Markup("<p>%s</p><p>%s</p>")
+                    % (
+                        statement,
+                        worded.env._(
+                            "Deadline: %(date)s. Source: %(article)s.",
+                            date=fields.Date.to_string(deadline.date),
+                            article=deadline.article,
+                        ),
+                    ),
+                )
+            summary, note = wording[lang]
             values = {
                 "date_deadline": due,
                 "user_id": responsible.id,
                 "note": note,
                 "summary": summary,
             }
-            if activity:
-                activity[:1].write(values)
+            if record.id in existing:
+                existing[record.id].write(values)
             else:
-                record.activity_schedule(
-                    activity_type_id=activity_type.id,
-                    credit_deadline_key=deadline.key,
-                    **values,
+                new_vals.append(
+                    {
+                        **values,
+                        "res_model_id": res_model_id,
+                        "res_id": record.id,
+                        "activity_type_id": activity_type.id,
+                        "credit_deadline_key": deadline.key,
+                    }
                 )
+        # One create for all the new activities (a job may schedule thousands).
+        if new_vals:
+            self.env["mail.activity"].create(new_vals)
         return True
 
     def _legal_deadline_user(self):
