@@ -413,7 +413,7 @@ class CreditDunningLetter(models.Model):
         letters = self._lock_for_sending()
         # The progress counts from what earlier sendings of the run already sent.
         done_before = {run.id: run.send_done_count for run in letters.run_id}
-        internal(letters).write(
+        internal(letters).with_context(tracking_disable=True).write(
             {"send_queued": True, "send_user_id": self.env.uid, "error_message": False}
         )
         letters.run_id.invalidate_recordset(["send_queued_count", "send_done_count"])
@@ -563,25 +563,26 @@ class CreditDunningLetter(models.Model):
         """Queue emails and schedule calls, all in batches. A letter is then sent,
         or waits to be printed when it goes by post and was not printed yet."""
         today = fields.Date.context_today(self)
+        # Untracked: the sending is logged below, once per customer and invoice.
+        # Any tracked write here (the email state, say) would make Odoo log every
+        # change of these letters in this transaction, one message per letter.
+        letters = self.with_context(tracking_disable=True)
         # Whoever sends them (a click or the background job), they leave the queue.
-        internal(self.filtered("send_queued")).write({"send_queued": False})
-        self._freeze_letter_penalties(today)
-        self._check_email_fallback()
-        self.filtered(
+        internal(letters.filtered("send_queued")).write({"send_queued": False})
+        letters._freeze_letter_penalties(today)
+        letters._check_email_fallback()
+        letters.filtered(
             lambda letter: letter.send_email and not letter.email_fallback
         )._queue_emails()
-        done = self.filtered(lambda letter: letter.state == "to_send")
+        done = letters.filtered(lambda letter: letter.state == "to_send")
         done.filtered("create_activity")._schedule_calls()
         to_print = done.filtered(
             lambda letter: letter.send_letter and not letter.printed_date
         )
         sent = done - to_print
-        # The sending is logged below on the customer and the invoices, in batch;
-        # a postal letter is logged when it is printed.
-        to_print.with_context(tracking_disable=True).write({"state": "to_print"})
-        sent.with_context(tracking_disable=True).write(
-            {"state": "sent", "sent_date": today}
-        )
+        # A postal letter is logged when it is printed.
+        to_print.write({"state": "to_print"})
+        sent.write({"state": "sent", "sent_date": today})
         sent._log_sending()
 
     def _check_email_fallback(self):

@@ -111,6 +111,47 @@ class TestDunningBackground(CreditCollectionCommon, MockEmail):
         self.assertFalse(any(run.letter_ids.mapped("send_queued")))
         self.assertEqual(self._job(), 0, "nothing left: nothing done")
 
+    def _letter_messages(self, letters):
+        return self.env["mail.message"].search_count(
+            [("model", "=", letters._name), ("res_id", "in", letters.ids)]
+        )
+
+    def test_the_job_logs_no_more_than_a_click(self):
+        """Leaving the queue is a write on the letters: it must not make Odoo
+        track their state change, one chatter message per letter (the sending
+        is logged on the customers and invoices, as for a click)."""
+        run = self._run()
+        # Tracking as in production (the test classes of account disable it).
+        tracking = {"tracking_disable": False, "mail_notrack": False}
+        letters = run.letter_ids.with_context(**tracking)
+        # Two letters by a click (at the threshold: sent at once), three queued.
+        clicked = letters.sorted("id")[:2]
+        queued = letters - clicked
+        with self.mock_mail_gateway():
+            clicked.with_user(self.clerk).action_send()
+            self.assertEqual(set(clicked.mapped("state")), {"sent"})
+            queued.with_user(self.clerk).action_send()
+            self.assertTrue(all(queued.mapped("send_queued")))
+            job = letters.browse().with_user(SUPERUSER_ID)
+            self.assertEqual(job._cron_send_queued(), 3)
+        # What Odoo does at commit: the tracking of the changed fields is logged.
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.assertEqual(set(queued.mapped("state")), {"sent"})
+        for letters in (clicked, queued):
+            self.assertEqual(
+                self._letter_messages(letters),
+                self._letter_messages(clicked) // 2 * len(letters),
+                "as many messages per letter from the job as from a click",
+            )
+        tracked = self.env["mail.tracking.value"].search_count(
+            [
+                ("mail_message_id.model", "=", "credit.dunning.letter"),
+                ("mail_message_id.res_id", "in", run.letter_ids.ids),
+            ]
+        )
+        self.assertEqual(tracked, 0, "no state tracking per letter")
+
     def test_a_failing_letter_goes_to_error_and_the_batch_goes_on(self):
         run = self._run()
         run.with_user(self.clerk).action_send()
