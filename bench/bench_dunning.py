@@ -142,10 +142,18 @@ def parse_args(argv):
         "--customers", type=int, default=None, help="customers (invoices / 10)"
     )
     parser.add_argument(
+        "--send-batch-size",
+        type=int,
+        default=0,
+        help="letters per call of the scheduled action in the background phase "
+        "(default: the database's setting, 100 unless changed)",
+    )
+    parser.add_argument(
         "--letters-to-send",
         type=int,
         default=2000,
-        help="letters prepared for sending in the send phase (2000)",
+        help="letters prepared for sending in the send phase (2000); 0: exactly "
+        "the letters of today's run, never topped up",
     )
     parser.add_argument(
         "--reuse",
@@ -182,7 +190,7 @@ def parse_args(argv):
         "--phases",
         default="compute,send,penalties",
         help="comma-separated phases to time: compute, send, penalties, "
-        "background (compute,send,penalties)",
+        "background, prescription (compute,send,penalties)",
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="measurements of each phase (1)"
@@ -211,7 +219,13 @@ def parse_args(argv):
     if args.customers is None:
         args.customers = max(1, args.invoices // 10)
     args.phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
-    unknown = set(args.phases) - {"compute", "send", "penalties", "background"}
+    unknown = set(args.phases) - {
+        "compute",
+        "send",
+        "penalties",
+        "background",
+        "prescription",
+    }
     if unknown:
         parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
     return args, odoo_args
@@ -1178,6 +1192,11 @@ PENALTY_METHODS = (
     ("credit.reference.rate", "_get_rate_table"),
     ("credit.penalty.line", "_bulk_create"),
 )
+PRESCRIPTION_METHODS = (
+    ("account.move", "_refresh_company_prescription"),
+    ("account.move", "_refresh_prescription_watch"),
+    ("account.move", "_get_prescription_dates"),
+)
 # The half-years the shipped rate table does not cover yet (see LAW.md: never
 # guessed by the addon). The benchmark adds them inside its rolled-back
 # transaction only, so that the penalties run up to today.
@@ -1296,6 +1315,33 @@ class Bench:
             "letters_by_level": _count_by_level(letters),
         }
 
+    def prescription_phase(self):
+        """The prescription watch's work for the company: every open invoice's
+        prescription date and the activities of those close to it
+        (``_refresh_company_prescription``, what the daily job does per
+        company)."""
+        with self.transaction() as env:
+            company = env["res.company"].browse(self.company_id)
+            env.invalidate_all()
+            with self.measured(env, PRESCRIPTION_METHODS) as meter:
+                env["account.move"]._refresh_company_prescription(
+                    company, fields.Date.today()
+                )
+                env.flush_all()
+            result = meter.result
+            [[watched, activities]] = env.execute_query(
+                odoo.tools.SQL(
+                    """SELECT count(*) FILTER (
+                                  WHERE credit_prescription_date IS NOT NULL),
+                              (SELECT count(*) FROM mail_activity
+                                WHERE res_model = 'account.move')
+                         FROM account_move WHERE company_id = %s""",
+                    self.company_id,
+                )
+            )
+            result.update(invoices_watched=watched, move_activities=activities)
+        return result
+
     def penalties_phase(self):
         """compute_late_penalties on every posted customer invoice past its due date
         (open or paid late), as of today."""
@@ -1363,6 +1409,9 @@ class Bench:
         run.action_compute()
         env.flush_all()
         letters = run.letter_ids.filtered(lambda letter: letter.state == "to_send")
+        if not self.args.letters_to_send:
+            # 0: exactly the run's letters (the growth table's setting).
+            return run, sorted(letters.ids), letters.browse()
         letter_ids = sorted(letters.ids)[: self.args.letters_to_send]
         topped_up = self._top_up(env, run, letter_ids)
         letter_ids += topped_up.ids
@@ -1397,11 +1446,17 @@ class Bench:
         user's click (queues them: ``action_send`` above the threshold), then
         the scheduled action's calls, one batch each, until none is left. Each
         call is timed on its own (in production each is a transaction Odoo
-        commits; here all are rolled back together)."""
+        commits; here all are rolled back together, the caches emptied after
+        each call as a commit does)."""
         with self.transaction() as env:
             env["ir.config_parameter"].set_param(
                 "l10n_fr_credit_collection.send_background_threshold", 1
             )
+            if self.args.send_batch_size:
+                env["ir.config_parameter"].set_param(
+                    "l10n_fr_credit_collection.send_batch_size",
+                    self.args.send_batch_size,
+                )
             _run, letter_ids, _topped_up = self._letters_to_send(env)
             env.invalidate_all()
             letters = env["credit.dunning.letter"].browse(letter_ids)
@@ -1415,7 +1470,9 @@ class Bench:
                     started = time.perf_counter()
                     queries = env.cr.sql_log_count
                     done = Letter._cron_send_queued()
-                    env.flush_all()
+                    # Odoo's runner commits after each call, which empties the
+                    # caches: the next batch starts cold, as here.
+                    env.invalidate_all()
                     if not done:
                         break
                     calls.append(
