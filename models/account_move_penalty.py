@@ -132,7 +132,7 @@ class AccountMove(models.Model):
         vals_list = self._prepare_penalty_lines(as_of)
         return self._replace_draft_penalty_lines(vals_list)
 
-    def _compute_late_penalties_batch(self, as_of):
+    def _compute_late_penalties_batch(self, as_of, lock="wait"):
         """The batch form of :meth:`compute_late_penalties` (scheduled actions, runs,
         sending): it never stops for a missing half-year or an invalid invoice. It
         claims every segment whose rates are known, leaves the rest for a later run
@@ -151,7 +151,7 @@ class AccountMove(models.Model):
         invoices -= invoices._get_penalty_excluded_moves()
         if not invoices:
             return self.env["credit.penalty.line"], report
-        invoices._lock_penalties()
+        invoices._lock_penalties(lock)
         vals_list = invoices._prepare_penalty_lines(as_of, report)
         computed = invoices - self.browse(move.id for move in report.skipped)
         return computed._replace_draft_penalty_lines(vals_list), report
@@ -407,10 +407,17 @@ class AccountMove(models.Model):
                     )
                 )
 
-    def _lock_penalties(self):
-        """Serialise the penalty computations of a company (the monthly job and a
-        user): the second one stops instead of claiming the same days twice (the
-        unique indexes of ``credit.penalty.line`` are the last guard)."""
+    def _lock_penalties(self, mode="try"):
+        """Serialise the penalty computations of a company, per ``mode``:
+
+        * ``try``: a user computing; if another computation runs, this one stops
+          with a message instead of claiming the same days twice;
+        * ``wait``: the monthly job; it waits up to a minute for the others;
+        * ``shared``: sending letters, which freeze the penalties of their own
+          invoices: several sendings run side by side (the background batches on
+          several workers), never beside a computation of the company.
+
+        The unique indexes of ``credit.penalty.line`` are the last guard."""
         self.flush_model(["company_id"])
         company_ids = [
             row[0]
@@ -422,14 +429,7 @@ class AccountMove(models.Model):
             )
         ]
         for company in self.env["res.company"].browse(company_ids):
-            locked = self.env.execute_query(
-                SQL(
-                    "SELECT pg_try_advisory_xact_lock(%s, %s)",
-                    PENALTY_LOCK_KEY,
-                    company.id,
-                )
-            )[0][0]
-            if not locked:
+            if not self._acquire_penalty_lock(company, mode):
                 raise UserError(
                     _(
                         "The late-payment penalties of %(company)s are being "
@@ -438,6 +438,32 @@ class AccountMove(models.Model):
                         company=company.name,
                     )
                 )
+
+    @api.model
+    def _acquire_penalty_lock(self, company, mode="try"):
+        """Take the penalty lock of ``company`` for this transaction (see
+        :meth:`_lock_penalties`); whether it was obtained."""
+        if mode == "shared":
+            function = SQL("pg_try_advisory_xact_lock_shared")
+        elif mode == "wait":
+            function = SQL("pg_advisory_xact_lock")
+            [[previous, _timeout]] = self.env.execute_query(
+                SQL(
+                    "SELECT current_setting('lock_timeout'), "
+                    "set_config('lock_timeout', '60s', true)"
+                )
+            )
+        else:
+            function = SQL("pg_try_advisory_xact_lock")
+        [[locked]] = self.env.execute_query(
+            SQL("SELECT %s(%s, %s)::text", function, PENALTY_LOCK_KEY, company.id)
+        )
+        if mode == "wait":
+            self.env.execute_query(
+                SQL("SELECT set_config('lock_timeout', %s, true)", previous)
+            )
+            return True
+        return locked == "true"
 
     # ------------------------------------------------------------------ compute
 

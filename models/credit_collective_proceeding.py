@@ -1068,18 +1068,32 @@ class AccountMove(models.Model):
         if not self.ids:
             return ()
         Proceeding = self.env["credit.collective.proceeding"].sudo()
-        partners = self.commercial_partner_id
+        # Plain reads: the number of queries does not grow with the invoices.
+        self.flush_model(["commercial_partner_id"])
+        partner_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT commercial_partner_id FROM account_move "
+                    "WHERE id = ANY(%s)",
+                    self.ids,
+                )
+            )
+        ]
         with_proceedings = {
             partner.id
             for [partner] in Proceeding._read_group(
-                [("partner_id", "in", partners.ids), ("state", "!=", "closed")],
+                [("partner_id", "in", partner_ids), ("state", "!=", "closed")],
                 ["partner_id"],
             )
         }
         if not with_proceedings:
             return ()
-        decided = self.filtered(
-            lambda move: move.commercial_partner_id.id in with_proceedings
+        decided = self.search(
+            [
+                ("id", "in", self.ids),
+                ("commercial_partner_id", "in", list(with_proceedings)),
+            ]
         )
         openings = decided._get_collective_openings()
         under = decided.browse(list(openings))

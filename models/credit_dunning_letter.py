@@ -424,7 +424,8 @@ class CreditDunningLetter(models.Model):
                     "send_user_id": self.env.uid,
                 }
             )
-        self.env.ref("l10n_fr_credit_collection.ir_cron_credit_dunning_send")._trigger()
+        for cron in self._sending_crons():
+            cron._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -450,7 +451,8 @@ class CreditDunningLetter(models.Model):
         half-way is rolled back whole (its emails are only queued in the same
         transaction), so its letters stay queued and the next call sends them:
         nothing is lost, nothing goes twice. A letter that fails goes to Error
-        with its reason and the batch goes on."""
+        with its reason and the batch goes on. Several of these jobs run at once
+        (see :meth:`_sending_crons`), each on its own letters."""
         batch_size = batch_size or self._background_batch_size()
         rows = self.env.execute_query(
             SQL(
@@ -465,6 +467,12 @@ class CreditDunningLetter(models.Model):
             )
         )
         letters = self.sudo().browse(row[0] for row in rows)
+        # While a company's penalties are computed (the monthly job), its letters
+        # wait in the queue: sending freezes penalties beside other sendings only.
+        Move = self.env["account.move"]
+        for company, company_letters in letters.grouped("company_id").items():
+            if not Move._acquire_penalty_lock(company, "shared"):
+                letters -= company_letters
         for (user, company), group in letters.grouped(
             lambda letter: (letter.send_user_id, letter.company_id)
         ).items():
@@ -481,10 +489,24 @@ class CreditDunningLetter(models.Model):
         # when that was all there was, the job comes back in a minute.
         self.env["ir.cron"]._notify_progress(done=len(letters), remaining=remaining)
         if remaining and not letters:
-            self.env.ref(
-                "l10n_fr_credit_collection.ir_cron_credit_dunning_send"
-            )._trigger(fields.Datetime.now() + timedelta(minutes=1))
+            for cron in self._sending_crons():
+                cron._trigger(fields.Datetime.now() + timedelta(minutes=1))
         return len(letters)
+
+    @api.model
+    def _sending_crons(self):
+        """The scheduled actions that send the queued letters: the shipped two,
+        and any copy of them an administrator made for more parallel senders."""
+        return (
+            self.env["ir.cron"]
+            .sudo()
+            .search(
+                [
+                    ("model_id.model", "=", self._name),
+                    ("code", "=", "model._cron_send_queued()"),
+                ]
+            )
+        )
 
     def _send_batch_as(self, user, company):
         """Send these letters in ``user``'s name; a failing letter goes to Error

@@ -116,7 +116,7 @@ class CreditDunningLetterLine(models.Model):
         )
         item_ids = set(items.ids)
         invoices = items.move_id
-        _lines, report = invoices._compute_late_penalties_batch(as_of)
+        _lines, report = invoices._compute_late_penalties_batch(as_of, lock="shared")
         self.env["account.move"]._notify_penalty_batch_report(report)
         figures = self._read_penalty_figures(invoices, as_of)
         # The computation dropped the cache: read back what the loop needs at once.

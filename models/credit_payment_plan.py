@@ -1056,11 +1056,17 @@ class AccountMove(models.Model):
         return expression.OR([domain, mine]) if domain else mine
 
     def _check_penalty_excluded(self):
-        paused = self.sudo().filtered(
-            lambda move: any(
-                plan.state == "running" and not plan.penalties_running
-                for plan in move.payment_plan_ids
-            )
+        # One query whatever the number of invoices.
+        paused = self.sudo().search(
+            [
+                ("id", "in", self.ids),
+                (
+                    "payment_plan_ids",
+                    "any",
+                    [("state", "=", "running"), ("penalties_running", "=", False)],
+                ),
+            ],
+            limit=1,
         )
         if paused:
             plan = paused[0].payment_plan_ids.filtered(

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL
 
+from ..engine.court import prescription_start
 from ..engine.deadlines import prescription_deadline
 from .credit_access import check_collection_user
 
@@ -22,8 +23,9 @@ INTERRUPTION_SOURCE_MODELS = (
 # The activity comes this many days before the prescription date.
 PRESCRIPTION_ALERT_DAYS = 90
 
-# The move types whose claim the watch follows.
+# The move types whose claim the watch follows, while open.
 PRESCRIPTION_MOVE_TYPES = ("out_invoice", "out_receipt")
+PRESCRIPTION_OPEN_PAYMENT_STATES = ("not_paid", "partial", "blocked")
 
 INTERRUPTION_KINDS = [
     ("acknowledgment", "Acknowledgment of Debt"),
@@ -220,27 +222,72 @@ class AccountMove(models.Model):
                 dates[move_id].add(day)
         return dates
 
-    def _get_prescription_deadlines(self, consumer=None):
+    def _read_prescription_facts(self):
+        """``{move id: facts}`` for the moves of ``self``, in one query: the
+        ``move_type``, the ``delivery_date`` and ``invoice_date`` the claim starts
+        from, whether it is ``open``, its stored ``alert`` date and the customer's
+        ``debtor_type``. The watch reads no field record by record, so its number
+        of queries does not grow with the number of invoices."""
+        if not self.ids:
+            return {}
+        self.flush_model(
+            [
+                "move_type",
+                "delivery_date",
+                "invoice_date",
+                "state",
+                "payment_state",
+                "credit_prescription_alert_date",
+                "commercial_partner_id",
+            ]
+        )
+        self.env["res.partner"].flush_model(["debtor_type"])
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+                SELECT move.id, move.move_type, move.delivery_date,
+                       move.invoice_date,
+                       move.move_type IN %(types)s AND move.state = 'posted'
+                           AND move.payment_state IN %(open)s AS open,
+                       move.credit_prescription_alert_date AS alert,
+                       partner.debtor_type
+                  FROM account_move move
+                  LEFT JOIN res_partner partner
+                    ON partner.id = move.commercial_partner_id
+                 WHERE move.id = ANY(%(ids)s)
+                """,
+                types=PRESCRIPTION_MOVE_TYPES,
+                open=PRESCRIPTION_OPEN_PAYMENT_STATES,
+                ids=self.ids,
+            )
+        )
+        return {row.pop("id"): row for row in rows}
+
+    def _get_prescription_deadlines(self, consumer=None, facts=None):
         """``{move id: (engine Deadline, last interruption or None)}`` for the
         customer invoices of ``self`` that have a start date, set-based;
-        ``consumer`` overrides the customers' debtor type when given."""
-        invoices = self.filtered(lambda move: move.move_type in PRESCRIPTION_MOVE_TYPES)
-        starts = invoices._get_prescription_start_date()
-        interruptions = invoices._prescription_interruption_dates()
+        ``consumer`` overrides the customers' debtor type when given; ``facts``
+        (of :meth:`_read_prescription_facts`) when the caller read them."""
+        if facts is None:
+            facts = self._read_prescription_facts()
+        facts = {
+            move_id: fact
+            for move_id, fact in facts.items()
+            if fact["move_type"] in PRESCRIPTION_MOVE_TYPES
+        }
+        interruptions = self.browse(list(facts))._prescription_interruption_dates()
         result = {}
-        for move in invoices:
-            start = starts.get(move.id)
+        for move_id, fact in facts.items():
+            start = prescription_start(fact["delivery_date"], fact["invoice_date"])
             if not start:
                 continue
             is_consumer = (
-                move.commercial_partner_id.debtor_type == "consumer"
-                if consumer is None
-                else consumer
+                fact["debtor_type"] == "consumer" if consumer is None else consumer
             )
-            days = interruptions.get(move.id, ())
+            days = interruptions.get(move_id, ())
             deadline = prescription_deadline(start, is_consumer, days)
             counted = [day for day in days if start <= day <= deadline.date]
-            result[move.id] = (deadline, max(counted) if counted else None)
+            result[move_id] = (deadline, max(counted) if counted else None)
         return result
 
     def _get_prescription_dates(self, consumer=None):
@@ -258,22 +305,19 @@ class AccountMove(models.Model):
         return [
             ("move_type", "in", PRESCRIPTION_MOVE_TYPES),
             ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial", "blocked")),
+            ("payment_state", "in", PRESCRIPTION_OPEN_PAYMENT_STATES),
         ]
 
     def _store_prescription_values(self, values):
         """Write ``{move id: (date, last interruption, alert date)}`` in one
-        query per thousand invoices (the stored fields are derived data)."""
+        query whatever their number (the stored fields are derived data)."""
         fnames = [
             "credit_prescription_date",
             "credit_prescription_last_interruption",
             "credit_prescription_alert_date",
         ]
-        for chunk in split_every(1000, list(values.items())):
-            rows = SQL(", ").join(
-                SQL("(%s, %s::date, %s::date, %s::date)", move_id, *vals)
-                for move_id, vals in chunk
-            )
+        if values:
+            ids, columns = list(values), list(zip(*values.values(), strict=True))
             self.env.execute_query(
                 SQL(
                     """
@@ -281,7 +325,8 @@ class AccountMove(models.Model):
                        SET credit_prescription_date = vals.prescription,
                            credit_prescription_last_interruption = vals.last,
                            credit_prescription_alert_date = vals.alert
-                      FROM (VALUES %(rows)s) AS vals(id, prescription, last, alert)
+                      FROM unnest(%s::int[], %s::date[], %s::date[], %s::date[])
+                           AS vals(id, prescription, last, alert)
                      WHERE move.id = vals.id
                        AND (move.credit_prescription_date
                                 IS DISTINCT FROM vals.prescription
@@ -290,7 +335,8 @@ class AccountMove(models.Model):
                             OR move.credit_prescription_alert_date
                                 IS DISTINCT FROM vals.alert)
                     """,
-                    rows=rows,
+                    ids,
+                    *(list(column) for column in columns),
                 )
             )
         self.env["account.move"].invalidate_model(fnames)
@@ -303,33 +349,35 @@ class AccountMove(models.Model):
         today = today or fields.Date.context_today(self)
         self.flush_model()
         moves = self.sudo()
-        open_moves = moves.filtered_domain(self._prescription_open_domain())
-        deadlines = open_moves._get_prescription_deadlines()
+        facts = moves._read_prescription_facts()
+        deadlines = moves._get_prescription_deadlines(
+            facts={move_id: fact for move_id, fact in facts.items() if fact["open"]}
+        )
         horizon = today + timedelta(days=PRESCRIPTION_ALERT_DAYS)
         values = {}
-        to_alert = defaultdict(lambda: self.env["account.move"])
+        to_alert = defaultdict(list)
         to_cancel = []
-        for move in moves:
-            deadline, last = deadlines.get(move.id, (None, None))
-            previous = alert = move.credit_prescription_alert_date
+        for move_id, fact in facts.items():
+            deadline, last = deadlines.get(move_id, (None, None))
+            previous = alert = fact["alert"]
             if deadline is None:
                 alert = None
             elif alert != deadline.date:
                 alert = None
                 if today <= deadline.date <= horizon:
                     alert = deadline.date
-                    to_alert[deadline] |= move
+                    to_alert[deadline].append(move_id)
             if previous and not alert:
                 # Paid, cancelled or interrupted: its activity no longer applies.
-                to_cancel.append(move.id)
-            values[move.id] = (deadline and deadline.date, last, alert)
+                to_cancel.append(move_id)
+            values[move_id] = (deadline and deadline.date, last, alert)
         moves._store_prescription_values(values)
         if to_cancel:
             moves.browse(to_cancel)._cancel_legal_deadline("prescription")
-        for deadline, invoices in to_alert.items():
+        for deadline, invoice_ids in to_alert.items():
             due = max(deadline.date - timedelta(days=PRESCRIPTION_ALERT_DAYS), today)
             by_user = defaultdict(lambda: self.env["account.move"])
-            for invoice in invoices:
+            for invoice in moves.browse(invoice_ids):
                 by_user[invoice._legal_deadline_user()] |= invoice
             for user, group in by_user.items():
                 group._schedule_legal_deadline(deadline, user=user, date_deadline=due)

@@ -14,6 +14,9 @@ from .common import CreditCollectionCommon
 
 THRESHOLD = "l10n_fr_credit_collection.send_background_threshold"
 CRON = "l10n_fr_credit_collection.ir_cron_credit_dunning_send"
+# Rates of a half-year the shipped table may not have yet (LAW.md: never guessed
+# by the addon); the race tests add them, committed, and remove them.
+RATES = {"ecb_mro": 2.15, "legal_professional": 2.62, "legal_private": 6.67}
 
 
 @tagged("post_install", "-at_install")
@@ -188,12 +191,30 @@ class TestDunningBackgroundRace(CreditCollectionCommon):
     """Real transactions on committed data: the job and a user's click, or two
     workers, never send a letter twice and never lose one."""
 
-    def _commit_queued_run(self):
+    def _commit_queued_run(self, show_penalties=False):
         registry = self.env.registry
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["ir.config_parameter"].set_param(THRESHOLD, 2)
             company = env.ref("base.main_company")
+            # Letters that state penalties freeze them when they are sent, with
+            # the rates of the current half-year (not shipped yet: without them
+            # both senders would ask the managers for them, the second waiting
+            # on the first's activity, which this single thread never commits).
+            company.dunning_show_penalties = show_penalties
+            today = date.today()
+            half_year = date(today.year, 1 if today.month <= 6 else 7, 1)
+            Rate = env["credit.reference.rate"]
+            rates = Rate
+            if show_penalties:
+                for kind, rate in RATES.items():
+                    if not Rate.search_count(
+                        [("kind", "=", kind), ("date_from", "=", half_year)]
+                    ):
+                        rates |= Rate.create(
+                            {"kind": kind, "date_from": half_year, "rate": rate}
+                        )
+            last_activity = env["mail.activity"].search([], order="id desc", limit=1)
             partners = env["res.partner"].create(
                 [{"name": f"Race Client {index}"} for index in range(3)]
             )
@@ -237,6 +258,8 @@ class TestDunningBackgroundRace(CreditCollectionCommon):
                 "letters": sorted(letters.ids),
                 "invoices": invoices.ids,
                 "partners": partners.ids,
+                "last_activity": last_activity.id or 0,
+                "rates": rates.ids,
             }
             cr.commit()  # pylint: disable=invalid-commit
         self.addCleanup(self._cleanup_race, ids)
@@ -246,6 +269,10 @@ class TestDunningBackgroundRace(CreditCollectionCommon):
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["ir.config_parameter"].set_param(THRESHOLD, 200)
+            env.ref("base.main_company").dunning_show_penalties = False
+            # The activities of the sending (a missing half-year's rates, say).
+            env["mail.activity"].search([("id", ">", ids["last_activity"])]).unlink()
+            env["credit.reference.rate"].browse(ids["rates"]).unlink()
             env["credit.dunning.run"].browse(ids["run"]).unlink()
             invoices = env["account.move"].browse(ids["invoices"])
             invoices.button_draft()
@@ -329,5 +356,47 @@ class TestDunningBackgroundRace(CreditCollectionCommon):
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             self.assertEqual(env["credit.dunning.letter"]._cron_send_queued(), 2)
+            cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self._states(ids), [("to_print", False)] * 3)
+
+    def test_two_workers_send_formal_notices_side_by_side(self):
+        """Two sending jobs at once (two cron workers or servers), both with
+        letters whose penalties they freeze: both send."""
+        ids = self._commit_queued_run(show_penalties=True)
+        registry = self.env.registry
+        with registry.cursor() as first_cr, registry.cursor() as second_cr:
+            first = api.Environment(first_cr, SUPERUSER_ID, {})
+            second = api.Environment(second_cr, SUPERUSER_ID, {})
+            self.assertEqual(first["credit.dunning.letter"]._cron_send_queued(2), 2)
+            self.assertEqual(second["credit.dunning.letter"]._cron_send_queued(2), 1)
+            self.assertEqual(
+                second["credit.dunning.letter"]
+                .browse(ids["letters"][2])
+                .mapped("state"),
+                ["to_print"],
+            )
+            first_cr.commit()  # pylint: disable=invalid-commit
+            second_cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self._states(ids), [("to_print", False)] * 3)
+
+    def test_sending_waits_for_a_penalty_computation(self):
+        """While the monthly job computes the company's penalties, the sending
+        job leaves the letters queued and comes back later (no letter in error)."""
+        ids = self._commit_queued_run(show_penalties=True)
+        registry = self.env.registry
+        with registry.cursor() as job_cr, registry.cursor() as send_cr:
+            job = api.Environment(job_cr, SUPERUSER_ID, {})
+            invoices = job["account.move"].browse(ids["invoices"])
+            # The monthly job computes the company's penalties ...
+            invoices._lock_penalties("wait")
+            # ... the sending job leaves the letters queued and comes back later.
+            sender = api.Environment(send_cr, SUPERUSER_ID, {})
+            self.assertEqual(sender["credit.dunning.letter"]._cron_send_queued(), 0)
+            send_cr.commit()  # pylint: disable=invalid-commit
+            job_cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self._states(ids), [("to_send", True)] * 3)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.assertEqual(env["credit.dunning.letter"]._cron_send_queued(), 3)
             cr.commit()  # pylint: disable=invalid-commit
         self.assertEqual(self._states(ids), [("to_print", False)] * 3)

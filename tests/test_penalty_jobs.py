@@ -261,7 +261,7 @@ class TestPenaltyJobs(CreditCollectionCommon):
         self.cron("2026-09-30")
         self.assertEqual(self.interest(invoice).mapped("date_to"), [date(2026, 6, 30)])
         activities = self.env["mail.activity"].search([("summary", "ilike", "2026-H2")])
-        self.assertEqual(len(activities), 1)
+        self.assertEqual(len(activities), 1, activities.mapped("summary"))
         # Once the rate is added, the next run claims the rest.
         self.env["credit.reference.rate"].create(
             {"kind": "ecb_mro", "date_from": date(2026, 7, 1), "rate": 2.15}
