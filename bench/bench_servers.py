@@ -59,7 +59,7 @@ class Client:
             "/web/session/authenticate",
             {"db": db, "login": login, "password": password},
         )["uid"]
-        self.context = {"tz": "UTC", "lang": "fr_FR"}
+        self.context = {"tz": "UTC"}
 
     def _post(self, path, params):
         payload = json.dumps(

@@ -162,7 +162,9 @@ class CreditDunningRun(models.Model):
     def action_send(self):
         """Send every letter of the runs that waits in 'To Send': at once up to
         the background threshold, queued for the scheduled action beyond it."""
-        letters = self.letter_ids.filtered(lambda letter: letter.state == "to_send")
+        letters = self.env["credit.dunning.letter"].search(
+            [("run_id", "in", self.ids), ("state", "=", "to_send")]
+        )
         if not letters:
             raise UserError(
                 _("No letter of the run %(run)s waits to be sent.", run=self[:1].name)
