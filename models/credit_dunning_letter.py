@@ -1,4 +1,5 @@
 import logging
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -6,7 +7,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 from odoo.tools.misc import format_date, formatLang
 
 from .credit_access import (
@@ -17,6 +18,9 @@ from .credit_access import (
 )
 
 _logger = logging.getLogger(__name__)
+
+# Letters sent between two looks at the time budget of a call of the job.
+SEND_SLICE = 25
 
 LETTER_REPORT = "l10n_fr_credit_collection.action_report_dunning_letter"
 
@@ -370,6 +374,18 @@ class CreditDunningLetter(models.Model):
             ),
         )
 
+    @api.model
+    def _background_call_seconds(self):
+        """Seconds one call of the sending job may spend before it reports its
+        progress and lets Odoo call it again (system parameter
+        ``l10n_fr_credit_collection.send_call_seconds``, 8 by default: ten calls
+        stay well within the cron's 120 s time limit)."""
+        return float(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("l10n_fr_credit_collection.send_call_seconds", 8)
+        )
+
     def _lock_for_sending(self):
         """The letters of ``self`` still waiting to be sent that this transaction
         could lock: a letter another transaction is sending (the scheduled action,
@@ -501,10 +517,20 @@ class CreditDunningLetter(models.Model):
         for company, company_letters in letters.grouped("company_id").items():
             if not Move._acquire_penalty_lock(company, "shared"):
                 letters -= company_letters
-        for (user, company), group in letters.grouped(
-            lambda letter: (letter.send_user_id, letter.company_id)
-        ).items():
-            group._send_batch_as(user or self.env.user, company)
+        # Odoo calls a job up to ten times in a row within one cron time limit
+        # (120 s by default): a call stops after its time budget, in slices, and
+        # leaves the rest of its batch queued for the next call.
+        deadline = time.monotonic() + self._background_call_seconds()
+        sent = letters.browse()
+        for chunk in split_every(SEND_SLICE, letters.ids, letters.browse):
+            for (user, company), group in chunk.grouped(
+                lambda letter: (letter.send_user_id, letter.company_id)
+            ).items():
+                group._send_batch_as(user or self.env.user, company)
+            sent |= chunk
+            if time.monotonic() > deadline:
+                break
+        letters = sent
         letters.run_id._update_state()
         [[remaining]] = self.env.execute_query(
             SQL(

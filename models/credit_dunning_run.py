@@ -15,6 +15,8 @@ _logger = logging.getLogger(__name__)
 EXCLUDED_PAYMENT_STATES = ("paid", "in_payment", "reversed", "blocked")
 # First half of the advisory lock key of dunning runs (the second is the company).
 DUNNING_LOCK_KEY = 0x44554E4E  # "DUNN"
+# Letter items written by a run above which the letter tables are analyzed.
+ANALYZE_AFTER_LINES = 10000
 
 
 class CreditDunningRun(models.Model):
@@ -574,6 +576,14 @@ class CreditDunningRun(models.Model):
             return self.env["credit.dunning.letter"]
         vals_list = self._prepare_letter_records(letters_vals)
         letters, line_vals_list = self._insert_letters(vals_list, letters_vals)
+        if len(line_vals_list) > ANALYZE_AFTER_LINES:
+            # A large run changes the letter tables at once: refreshed statistics
+            # keep the planner on their indexes while the letters are sent (the
+            # sending reads them item by item; with the statistics of the empty
+            # tables of a first run, a batch of 100 took 30 s instead of 3).
+            self.env.cr.execute(
+                SQL("ANALYZE credit_dunning_letter, credit_dunning_letter_line")
+            )
         self.invalidate_recordset(["letter_ids"])
         if self.company_id.dunning_show_penalties:
             self._compute_letter_penalties(line_vals_list)

@@ -114,6 +114,36 @@ class TestDunningBackground(CreditCollectionCommon, MockEmail):
         self.assertFalse(any(run.letter_ids.mapped("send_queued")))
         self.assertEqual(self._job(), 0, "nothing left: nothing done")
 
+    def test_a_call_stops_after_its_time_budget(self):
+        """Odoo calls the job ten times within one cron time limit: a call stops
+        after its time budget and leaves the rest queued for the next one."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "l10n_fr_credit_collection.send_call_seconds", 0
+        )
+        run = self._run()
+        run.with_user(self.clerk).action_send()
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": self.env.ref(CRON).id}
+        )
+        job = (
+            self.env["credit.dunning.letter"]
+            .with_context(ir_cron_progress_id=progress.id)
+            .with_user(SUPERUSER_ID)
+        )
+        with (
+            patch(
+                "odoo.addons.l10n_fr_credit_collection.models."
+                "credit_dunning_letter.SEND_SLICE",
+                2,
+            ),
+            self.mock_mail_gateway(),
+        ):
+            self.assertEqual(job._cron_send_queued(), 2)
+            self.assertEqual((progress.done, progress.remaining), (2, 3))
+            self.assertEqual(job._cron_send_queued(), 2)
+            self.assertEqual(job._cron_send_queued(), 1)
+        self.assertEqual(set(run.letter_ids.mapped("state")), {"sent"})
+
     def _letter_messages(self, letters):
         return self.env["mail.message"].search_count(
             [("model", "=", letters._name), ("res_id", "in", letters.ids)]
