@@ -4,10 +4,11 @@ from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
+from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, mute_logger, split_every
 from odoo.tools.misc import format_date, formatLang
 
 from .credit_access import (
@@ -396,17 +397,20 @@ class CreditDunningLetter(models.Model):
         if not self:
             return self
         self.flush_recordset(["state"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT id FROM credit_dunning_letter
-                 WHERE id = ANY(%s) AND state = 'to_send'
-                 ORDER BY id
-                   FOR UPDATE SKIP LOCKED
-                """,
-                self.ids,
+        # The serialization failure is expected and retried by Odoo: not logged
+        # as a bad query (with thousands of ids).
+        with mute_logger("odoo.sql_db"):
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT id FROM credit_dunning_letter
+                     WHERE id = ANY(%s) AND state = 'to_send'
+                     ORDER BY id
+                       FOR UPDATE SKIP LOCKED
+                    """,
+                    self.ids,
+                )
             )
-        )
         return self.browse(row[0] for row in rows)
 
     def _busy_notification(self, busy):
@@ -498,18 +502,27 @@ class CreditDunningLetter(models.Model):
         with its reason and the batch goes on. Several of these jobs run at once
         (see :meth:`_sending_crons`), each on its own letters."""
         batch_size = batch_size or self._background_batch_size()
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT id FROM credit_dunning_letter
-                 WHERE send_queued AND state = 'to_send'
-                 ORDER BY id
-                 LIMIT %s
-                   FOR UPDATE SKIP LOCKED
-                """,
-                batch_size,
-            )
-        )
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                rows = self.env.execute_query(
+                    SQL(
+                        """
+                        SELECT id FROM credit_dunning_letter
+                         WHERE send_queued AND state = 'to_send'
+                         ORDER BY id
+                         LIMIT %s
+                           FOR UPDATE SKIP LOCKED
+                        """,
+                        batch_size,
+                    )
+                )
+        except pg_errors.SerializationFailure:
+            # Another sender sent letters of the queue since this transaction
+            # began: the next call, in a new transaction, takes the queue as it
+            # is then. Nothing was sent twice, nothing is lost.
+            for cron in self._sending_crons():
+                cron._trigger()
+            return 0
         letters = self.sudo().browse(row[0] for row in rows)
         # While a company's penalties are computed (the monthly job), its letters
         # wait in the queue: sending freezes penalties beside other sendings only.
@@ -539,12 +552,15 @@ class CreditDunningLetter(models.Model):
             )
         )
         # A failed letter counts as done: Odoo's runner ends the job when a call
-        # reports nothing done. Letters held by another transaction were skipped:
-        # when that was all there was, the job comes back in a minute.
+        # reports nothing done.
         self.env["ir.cron"]._notify_progress(done=len(letters), remaining=remaining)
-        if remaining and not letters:
+        if remaining:
+            # Odoo's runner stops a job after ten calls, and its cron worker may
+            # then sleep up to a minute: a trigger wakes the senders at once (in
+            # a minute when all that is left was held by other transactions).
+            at = None if letters else fields.Datetime.now() + timedelta(minutes=1)
             for cron in self._sending_crons():
-                cron._trigger(fields.Datetime.now() + timedelta(minutes=1))
+                cron._trigger(at)
         return len(letters)
 
     @api.model

@@ -430,3 +430,31 @@ class TestDunningBackgroundRace(CreditCollectionCommon):
             self.assertEqual(env["credit.dunning.letter"]._cron_send_queued(), 3)
             cr.commit()  # pylint: disable=invalid-commit
         self.assertEqual(self._states(ids), [("to_print", False)] * 3)
+
+    def test_a_sender_behind_another_one_gives_way(self):
+        """The job's transaction began before another sender committed letters
+        of the queue: PostgreSQL refuses the lock; the call sends nothing, logs
+        no error and calls the senders again, which then send the rest."""
+        ids = self._commit_queued_run()
+        registry = self.env.registry
+        cron = self.env.ref(CRON)
+        with registry.cursor() as late_cr, registry.cursor() as other_cr:
+            late = api.Environment(late_cr, SUPERUSER_ID, {})
+            # The late job's transaction has begun (its snapshot is taken) ...
+            late["credit.dunning.letter"].browse(ids["letters"]).mapped("state")
+            # ... when another sender sends the first letter and commits.
+            other = api.Environment(other_cr, SUPERUSER_ID, {})
+            self.assertEqual(other["credit.dunning.letter"]._cron_send_queued(1), 1)
+            other_cr.commit()  # pylint: disable=invalid-commit
+            triggers = late["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+            self.assertEqual(late["credit.dunning.letter"]._cron_send_queued(), 0)
+            self.assertEqual(
+                late["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+                triggers + 1,
+            )
+            late_cr.commit()  # pylint: disable=invalid-commit
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.assertEqual(env["credit.dunning.letter"]._cron_send_queued(), 2)
+            cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self._states(ids), [("to_print", False)] * 3)
