@@ -51,6 +51,19 @@ class TestDunningBackground(CreditCollectionCommon, MockEmail):
         self.assertEqual(len(run.letter_ids), 5)
         return run
 
+    def _job_with_progress(self):
+        """The scheduled action's model as Odoo's runner calls it (the cron's
+        user, a progress record), and that progress record."""
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": self.env.ref(CRON).id}
+        )
+        job = (
+            self.env["credit.dunning.letter"]
+            .with_context(ir_cron_progress_id=progress.id)
+            .with_user(SUPERUSER_ID)
+        )
+        return job, progress
+
     def _job(self, **kwargs):
         """The scheduled action's call, as the cron's user (the superuser)."""
         return (
@@ -90,18 +103,13 @@ class TestDunningBackground(CreditCollectionCommon, MockEmail):
     def test_the_job_sends_in_batches_with_progress_in_the_users_name(self):
         run = self._run()
         run.with_user(self.clerk).action_send()
-        progress = self.env["ir.cron.progress"].create(
-            {"cron_id": self.env.ref(CRON).id}
-        )
-        job = self.env["credit.dunning.letter"].with_context(
-            ir_cron_progress_id=progress.id
-        )
+        job, progress = self._job_with_progress()
         with self.mock_mail_gateway():
-            self.assertEqual(job.with_user(SUPERUSER_ID)._cron_send_queued(2), 2)
+            self.assertEqual(job._cron_send_queued(2), 2)
             self.assertEqual((progress.done, progress.remaining), (2, 3))
             self.assertEqual(run.send_progress, "2 / 5 sent")
-            job.with_user(SUPERUSER_ID)._cron_send_queued(2)
-            job.with_user(SUPERUSER_ID)._cron_send_queued(2)
+            job._cron_send_queued(2)
+            job._cron_send_queued(2)
             self.assertEqual((progress.done, progress.remaining), (1, 0))
             mails = self._new_mails
         self.assertEqual(len(mails), 5)
@@ -122,14 +130,7 @@ class TestDunningBackground(CreditCollectionCommon, MockEmail):
         )
         run = self._run()
         run.with_user(self.clerk).action_send()
-        progress = self.env["ir.cron.progress"].create(
-            {"cron_id": self.env.ref(CRON).id}
-        )
-        job = (
-            self.env["credit.dunning.letter"]
-            .with_context(ir_cron_progress_id=progress.id)
-            .with_user(SUPERUSER_ID)
-        )
+        job, progress = self._job_with_progress()
         with (
             patch(
                 "odoo.addons.l10n_fr_credit_collection.models."
