@@ -1181,7 +1181,7 @@ SEND_METHODS = (
     ("ir.actions.report", "_render_qweb_pdf"),
     ("ir.actions.report", "_pre_render_qweb_pdf"),
     ("ir.actions.report", "_run_wkhtmltopdf"),
-    ("ir.actions.report", "_credit_render_pdfs"),
+    ("ir.actions.report", "_credit_render_pdf_results"),
     ("mail.mail", "_credit_attach_letter_pdfs"),
 )
 PENALTY_METHODS = (
@@ -1205,7 +1205,7 @@ PDF_METHODS = (
     "ir.actions.report._render_qweb_pdf",
     "ir.actions.report._pre_render_qweb_pdf",
     "ir.actions.report._run_wkhtmltopdf",
-    "ir.actions.report._credit_render_pdfs",
+    "ir.actions.report._credit_render_pdf_results",
     "mail.mail._credit_attach_letter_pdfs",
 )
 

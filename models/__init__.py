@@ -17,6 +17,7 @@ from . import account_move_line
 from . import mail_mail
 from . import mail_activity
 from . import ir_actions_report
+from . import ir_cron
 from . import credit_collection_demo
 from . import credit_reference_rate
 from . import credit_penalty_rule

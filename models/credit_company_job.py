@@ -5,8 +5,10 @@ from odoo import api, models
 
 _logger = logging.getLogger(__name__)
 
-# A call of a scheduled job stops taking new companies after this many seconds
-# (Odoo calls it again at once while its progress says companies remain).
+# A call of a scheduled job starts no new company after this many seconds, nor
+# one that would end after the cron pass's share of its time limit, judging by
+# the slowest company so far (Odoo calls it again at once while its progress
+# says companies remain).
 COMPANY_JOB_BUDGET_SECONDS = 60
 
 
@@ -45,13 +47,13 @@ class CreditCompanyJob(models.AbstractModel):
             todo = todo.exists()
         else:
             todo = companies.sorted("id")
-        started = time.monotonic()
-        done = companies.browse()
+        Cron = self.env["ir.cron"]
+        deadline = Cron._credit_deadline(COMPANY_JOB_BUDGET_SECONDS)
+        done, slowest = companies.browse(), 0.0
         for company in todo:
-            if (
-                in_cron
-                and done
-                and time.monotonic() - started > COMPANY_JOB_BUDGET_SECONDS
+            began = time.monotonic()
+            if in_cron and (
+                Cron._credit_pass_spent() or (done and began + slowest > deadline)
             ):
                 break
             try:
@@ -61,7 +63,17 @@ class CreditCompanyJob(models.AbstractModel):
                 _logger.warning("%s: %s: %s", failure_summary, company.name, error)
                 company._notify_credit_job_failure(failure_summary, str(error))
             done |= company
+            slowest = max(slowest, time.monotonic() - began)
         left = todo - done
         params.set_param(param, ",".join(str(cid) for cid in left.ids) or False)
-        self.env["ir.cron"]._notify_progress(done=len(done), remaining=len(left))
+        Cron._notify_progress(done=len(done), remaining=len(left))
+        if left and not done:
+            # The worker's pass had no time left: nothing done ends the job, its
+            # trigger runs it again in the worker's next pass.
+            progress = (
+                self.env["ir.cron.progress"]
+                .sudo()
+                .browse(self.env.context["ir_cron_progress_id"])
+            )
+            progress.cron_id._trigger()
         return done

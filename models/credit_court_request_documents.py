@@ -30,12 +30,6 @@ CLAIM_SECTIONS = (
 # those of form 12948 (LAW.md §3.6).
 COMMERCIAL_COURTS = ("commerce", "tae", "tj_commercial", "mixed_commerce")
 
-# wkhtmltopdf waits ``report.print_delay`` (1 s by default) for the JavaScript of
-# each document; the filing's documents need none, and a filing of 50 invoices
-# runs wkhtmltopdf 53 times. System parameter to change it, in milliseconds.
-FILING_DELAY_PARAM = "l10n_fr_credit_collection.filing_print_delay"
-FILING_DELAY_DEFAULT = "200"
-
 
 def _file_name(value):
     """A file name safe on every platform: no path separator nor reserved sign."""
@@ -358,14 +352,7 @@ class CreditCourtRequest(models.Model):
         self.ensure_one()
         lang = self._get_court_lang()
         _ = self.with_context(lang=lang).env._
-        delay = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param(FILING_DELAY_PARAM, FILING_DELAY_DEFAULT)
-        )
-        Report = self.env["ir.actions.report"].with_context(
-            lang=lang, credit_filing_print_delay=delay
-        )
+        Report = self.env["ir.actions.report"].with_context(lang=lang)
         documents = self.document_ids.filtered("included").sorted(
             lambda document: (document.sequence, document.id)
         )

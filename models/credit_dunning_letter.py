@@ -502,6 +502,14 @@ class CreditDunningLetter(models.Model):
         with its reason and the batch goes on. Several of these jobs run at once
         (see :meth:`_sending_crons`), each on its own letters."""
         batch_size = batch_size or self._background_batch_size()
+        Cron = self.env["ir.cron"]
+        if Cron._credit_pass_spent():
+            # The cron worker's pass has used its time (other jobs ran before
+            # this one): nothing done ends the job; its trigger runs it again in
+            # the worker's next pass.
+            for cron in self._sending_crons():
+                cron._trigger()
+            return 0
         try:
             with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
                 rows = self.env.execute_query(
@@ -530,10 +538,11 @@ class CreditDunningLetter(models.Model):
         for company, company_letters in letters.grouped("company_id").items():
             if not Move._acquire_penalty_lock(company, "shared"):
                 letters -= company_letters
-        # Odoo calls a job up to ten times in a row within one cron time limit
-        # (120 s by default): a call stops after its time budget, in slices, and
-        # leaves the rest of its batch queued for the next call.
-        deadline = time.monotonic() + self._background_call_seconds()
+        # Odoo calls a job up to ten times in a row, and a cron worker runs all
+        # the jobs ready in one pass within its time limit (120 s by default): a
+        # call stops after its time budget, or the pass's, in slices, and leaves
+        # the rest of its batch queued for the next call.
+        deadline = Cron._credit_deadline(self._background_call_seconds())
         sent = letters.browse()
         for chunk in split_every(SEND_SLICE, letters.ids, letters.browse):
             for (user, company), group in chunk.grouped(
@@ -553,7 +562,7 @@ class CreditDunningLetter(models.Model):
         )
         # A failed letter counts as done: Odoo's runner ends the job when a call
         # reports nothing done.
-        self.env["ir.cron"]._notify_progress(done=len(letters), remaining=remaining)
+        Cron._notify_progress(done=len(letters), remaining=remaining)
         if remaining:
             # Odoo's runner stops a job after ten calls, and its cron worker may
             # then sleep up to a minute: a trigger wakes the senders at once (in
@@ -797,6 +806,14 @@ class CreditDunningLetter(models.Model):
             partner_bodies
         )
         self.env["account.move"].browse(move_bodies)._message_log_batch(move_bodies)
+
+    def _credit_attached_invoices(self):
+        """The invoices whose PDF the letter's email carries when its level asks
+        for them: those of its items at a level (not the ones only listed)."""
+        self.ensure_one()
+        return self.line_ids.filtered(
+            lambda line: line.level_id and line.kind == "invoice"
+        ).move_id.filtered(lambda move: move.is_invoice())
 
     def _mark_email_result(self, failure_reason=False):
         """Called by the mail queue once it tried to send the letter's email."""

@@ -31,3 +31,5 @@ from . import test_late_cause
 from . import test_payment_plan
 from . import test_dunning_background
 from . import test_company_job
+from . import test_dunning_mail_queue
+from . import test_cron_pass

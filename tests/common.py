@@ -1,9 +1,27 @@
+import threading
+import time
 from contextlib import contextmanager
 from datetime import date
+from unittest.mock import patch
 
 from odoo import Command, fields
+from odoo.tools import config
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+@contextmanager
+def cron_pass(spent_seconds, limit=120):
+    """As inside a cron worker's pass over the ready jobs whose watchdog window
+    began ``spent_seconds`` ago, under a time limit of ``limit`` seconds (see
+    ``ir.cron._process_job``)."""
+    thread = threading.current_thread()
+    thread.credit_cron_window_start = time.monotonic() - spent_seconds
+    try:
+        with patch.dict(config.options, {"limit_time_real_cron": limit}):
+            yield
+    finally:
+        thread.credit_cron_window_start = None
 
 
 class CreditCollectionCommon(AccountTestInvoicingCommon):

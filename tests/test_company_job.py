@@ -7,7 +7,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models import credit_company_job
-from .common import CreditCollectionCommon
+from .common import CreditCollectionCommon, cron_pass
 
 PARAM = "l10n_fr_credit_collection.company_job.monthly_penalties"
 JOB_LOGGER = "odoo.addons.l10n_fr_credit_collection.models.credit_company_job"
@@ -33,8 +33,10 @@ class TestCompanyJob(CreditCollectionCommon):
         )
         return self.env["ir.cron.progress"].create({"cron_id": cron.id})
 
-    def _cron_call(self, progress):
-        with freeze_time("2026-03-31"):
+    def _cron_call(self, progress, spent=0):
+        """A call of the monthly job, in a cron pass that began ``spent`` seconds
+        ago (under freezegun's clock, which stands still)."""
+        with freeze_time("2026-03-31"), cron_pass(spent):
             self.env["account.move"].with_context(
                 ir_cron_progress_id=progress.id
             )._cron_compute_late_penalties()
@@ -53,6 +55,23 @@ class TestCompanyJob(CreditCollectionCommon):
                 self._cron_call(progress)
         self.assertEqual((progress.done, progress.remaining), (1, 0))
         self.assertFalse(self.env["ir.config_parameter"].get_param(PARAM))
+        self.assertTrue(self.invoice.penalty_line_ids)
+        self.assertTrue(self.other_invoice.penalty_line_ids)
+
+    def test_a_spent_cron_pass_leaves_the_companies_to_the_next_pass(self):
+        """Other jobs used the cron worker's pass: no company is started, which
+        ends the job, and the job is triggered for the worker's next pass."""
+        progress = self._progress()
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", progress.cron_id.id)])
+        self._cron_call(progress, spent=100)
+        self.assertEqual(progress.done, 0)
+        self.assertFalse(self.invoice.penalty_line_ids)
+        self.assertEqual(
+            Trigger.search_count([("cron_id", "=", progress.cron_id.id)]),
+            triggers + 1,
+        )
+        self._cron_call(progress)
         self.assertTrue(self.invoice.penalty_line_ids)
         self.assertTrue(self.other_invoice.penalty_line_ids)
 

@@ -3,14 +3,14 @@ from unittest.mock import patch
 
 from psycopg2.errors import SerializationFailure
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MockEmail
 
 from ..models.credit_dunning_letter import CreditDunningLetter
-from .common import CreditCollectionCommon
+from .common import CreditCollectionCommon, cron_pass
 
 THRESHOLD = "l10n_fr_credit_collection.send_background_threshold"
 CRON = "l10n_fr_credit_collection.ir_cron_credit_dunning_send"
@@ -144,6 +144,26 @@ class TestDunningBackground(CreditCollectionCommon, MockEmail):
             self.assertEqual(job._cron_send_queued(), 2)
             self.assertEqual(job._cron_send_queued(), 1)
         self.assertEqual(set(run.letter_ids.mapped("state")), {"sent"})
+
+    def test_a_call_in_a_spent_cron_pass_leaves_the_queue_to_the_next_pass(self):
+        """Other jobs used the cron worker's pass: the call sends nothing, which
+        ends the job, and triggers the senders for the worker's next pass."""
+        run = self._run()
+        run.with_user(self.clerk).action_send()
+        job, progress = self._job_with_progress()
+        Trigger = self.env["ir.cron.trigger"]
+        crons = self.env["credit.dunning.letter"]._sending_crons()
+        triggers = Trigger.search_count([("cron_id", "in", crons.ids)])
+        with cron_pass(100), self.mock_mail_gateway():
+            self.assertEqual(job._cron_send_queued(), 0)
+            self.assertFalse(self._new_mails)
+        self.assertEqual((progress.done, progress.remaining), (0, 0))
+        self.assertTrue(all(run.letter_ids.mapped("send_queued")))
+        new = Trigger.search([("cron_id", "in", crons.ids)], order="id desc")
+        self.assertEqual(len(new), triggers + len(crons))
+        self.assertLessEqual(new[0].call_at, fields.Datetime.now())
+        with cron_pass(0), self.mock_mail_gateway():
+            self.assertEqual(job._cron_send_queued(), 5)
 
     def _letter_messages(self, letters):
         return self.env["mail.message"].search_count(
