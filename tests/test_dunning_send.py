@@ -251,3 +251,29 @@ class TestDunningSend(CreditCollectionCommon, MockEmail):
         self.assertEqual(action["type"], "ir.actions.report")
         self.assertEqual(letter.state, "sent")
         self.assertEqual(letter.line_ids.move_id.dunning_level_id, self.first)
+
+    def test_a_large_print_goes_in_batches_of_the_run(self):
+        """One click prints at most print_batch_size letters: the PDF is made
+        within a request's time limit; the counter shows what is left."""
+        self.env["ir.config_parameter"].set_param(
+            "l10n_fr_credit_collection.print_batch_size", 2
+        )
+        customers = self.customer | self.customer_b
+        customers |= self.customer.copy({"name": "Fromagerie Petit"})
+        customers.email = False
+        for customer in customers:
+            self.make_invoice(partner=customer, due=date(2026, 3, 1))
+        run = self.run_dunning(date(2026, 3, 9))
+        with self.mock_mail_gateway():
+            run.action_send()
+        self.assertEqual(run.print_count, 3)
+        letters = run.letter_ids.sorted("id")
+        action = run.action_print_letters()
+        self.assertEqual(action["context"]["active_ids"], letters[:2].ids)
+        self.assertEqual(letters.mapped("state"), ["sent", "sent", "to_print"])
+        self.assertEqual(run.print_count, 1)
+        action = run.action_print_letters()
+        self.assertEqual(action["context"]["active_ids"], letters[2:].ids)
+        self.assertEqual(run.state, "done")
+        with self.assertRaisesMessage(UserError, "waits to be printed"):
+            run.action_print_letters()
