@@ -229,10 +229,10 @@ class TestMailQueueRealPdfs(MailQueueCommon, HttpCase):
         documents in one run)."""
         _run, _mails, letters = self.queue_letters()
         letters = self.env["credit.dunning.letter"].union(*letters.values())
-        one, _kind = (
+        one = (
             self.env["ir.actions.report"]
             .with_context(force_report_rendering=True)
-            ._render_qweb_pdf(LETTER_REPORT, letters[:1].ids)
+            ._credit_render_pdf_jobs({1: (LETTER_REPORT, letters[:1])})[1]
         )
         content, kind = (
             self.env["ir.actions.report"]
