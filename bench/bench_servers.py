@@ -13,7 +13,11 @@ two users would:
    same run (the user's click racing the job on the other server) and *Send* on
    a few letters still queued (sent at once by the request, racing the job);
 4. both servers are polled until no letter is left queued; the time from the
-   click to the last letter sent gives the throughput.
+   click to the last letter sent gives the throughput;
+5. with ``--wait-mail``, the run's emails are then polled until Odoo's mail
+   queue has sent them with the letters' PDFs (``--smtp-log``: the file
+   ``smtp_sink.py`` writes, to count the emails received and the duplicates).
+   Pass the same server as A and B to measure one server.
 
 Then the database is read directly (psycopg2) to check the guarantees: every
 letter of the run left the queue, none has two emails or two chatter logs of its
@@ -98,6 +102,15 @@ def parse_args(argv):
         type=int,
         default=20,
         help="letters sent at once from server B while the job runs (20)",
+    )
+    parser.add_argument(
+        "--wait-mail",
+        action="store_true",
+        help="then wait for Odoo's mail queue to send the run's emails with "
+        "their PDFs (the mail queue's scheduled action must be active)",
+    )
+    parser.add_argument(
+        "--smtp-log", help="the file smtp_sink.py writes, to count the emails"
     )
     parser.add_argument("--poll", type=float, default=5.0, help="seconds (5)")
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds")
@@ -192,6 +205,43 @@ def check_database(args, run_id):
     }
 
 
+def wait_mail(args, run_id, deadline):
+    """Poll the run's emails until Odoo's mail queue has sent them all (with the
+    letters' PDFs it renders): how long it took, how many failed, and, from the
+    SMTP sink's file, how many were received and how many twice."""
+    query = """SELECT count(*) FILTER (WHERE mail.state = 'outgoing'),
+                      count(*) FILTER (WHERE mail.state = 'sent'),
+                      count(*) FILTER (WHERE mail.state = 'exception')
+                 FROM mail_mail mail
+                 JOIN credit_dunning_letter letter ON letter.id = mail.res_id
+                WHERE mail.model = 'credit.dunning.letter' AND letter.run_id = %s"""
+    started = time.perf_counter()
+    with psycopg2.connect(dbname=args.db, host=args.db_host, user=args.db_user) as db:
+        db.autocommit = True
+        cr = db.cursor()
+        while True:
+            cr.execute(query, [run_id])
+            left, sent, failed = cr.fetchone()
+            elapsed = time.perf_counter() - started
+            print(f"{elapsed:7.1f} s  mail queue: {sent} sent, {left} left", flush=True)
+            if not left or time.perf_counter() > deadline:
+                break
+            time.sleep(args.poll)
+    result = {
+        "mail_queue_s": round(elapsed, 1),
+        "emails_sent": sent,
+        "emails_per_second": round(sent / elapsed, 1) if elapsed else None,
+        "emails_failed": failed,
+        "emails_left": left,
+    }
+    if args.smtp_log:
+        with open(args.smtp_log, encoding="utf-8", errors="replace") as log:
+            subjects = [line.rstrip("\n").split("\t")[-1] for line in log]
+        result["emails_received"] = len(subjects)
+        result["duplicate_emails_received"] = len(subjects) - len(set(subjects))
+    return result
+
+
 def check_logs(paths):
     hits = []
     for path in paths:
@@ -251,6 +301,7 @@ def main(argv=None):
         if not queued:
             break
     wall_s = time.perf_counter() - started
+    mail = wait_mail(args, run_id, deadline) if args.wait_mail else {}
     result = {
         "run_id": run_id,
         "letters": total,
@@ -261,6 +312,7 @@ def main(argv=None):
         "raced_from_b": raced,
         "final_progress": read_run(client_b, run_id)["send_progress"],
         **check_database(args, run_id),
+        **mail,
         "log_problems": check_logs(args.log),
     }
     print(json.dumps(result, indent=2))
@@ -273,6 +325,8 @@ def main(argv=None):
         and not result["sent_email_letters_without_email"]
         and not result["errors_without_reason"]
         and not any("queued" in key for key in result["letters_by_state"])
+        and not mail.get("emails_left")
+        and not mail.get("duplicate_emails_received")
     )
     print("OK" if ok else "FAILED")
     return 0 if ok else 1
