@@ -4,7 +4,7 @@
     "name": "French Credit Collection",
     "summary": "Dunning levels, French late-payment penalties, formal notice, "
     "injonction de payer and factoring for customer invoices",
-    "version": "18.0.1.3.1",
+    "version": "18.0.1.3.2",
     "category": "Accounting/Accounting",
     "author": "l10n_fr_credit_collection contributors",
     "website": "https://github.com/l10n-fr-credit-collection/l10n_fr_credit_collection",

@@ -213,8 +213,10 @@ def wait_mail(args, run_id, deadline):
                       count(*) FILTER (WHERE mail.state = 'sent'),
                       count(*) FILTER (WHERE mail.state = 'exception')
                  FROM mail_mail mail
-                 JOIN credit_dunning_letter letter ON letter.id = mail.res_id
-                WHERE mail.model = 'credit.dunning.letter' AND letter.run_id = %s"""
+                 JOIN mail_message message ON message.id = mail.mail_message_id
+                 JOIN credit_dunning_letter letter ON letter.id = message.res_id
+                WHERE message.model = 'credit.dunning.letter'
+                  AND letter.run_id = %s"""
     started = time.perf_counter()
     with psycopg2.connect(dbname=args.db, host=args.db_host, user=args.db_user) as db:
         db.autocommit = True
