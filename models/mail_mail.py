@@ -71,9 +71,8 @@ class MailMail(models.Model):
             lambda mail: mail.credit_letter_pdf_pending and mail.state == "outgoing"
         )
         if pending:
+            # Committed with the first email sent (Odoo commits after each one).
             waiting = pending._credit_attach_letter_pdfs()
-            if auto_commit is True:
-                self.env.cr.commit()
             if waiting:
                 mails -= waiting
                 self._credit_trigger_queue()

@@ -2,7 +2,6 @@ import io
 from datetime import date
 from unittest.mock import patch
 
-from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools.pdf import PdfFileReader
 
@@ -50,7 +49,7 @@ class TestMailQueuePdfs(MailQueueCommon):
 
         def render_or_fail(report, report_ref, res_ids=None, data=None):
             if report_ref == LETTER_REPORT and res_ids == broken.ids:
-                raise UserError("the template of the level is broken")
+                raise ValueError("the template of the level is broken")
             return render(report, report_ref, res_ids=res_ids, data=data)
 
         with (
