@@ -1,6 +1,11 @@
 import threading
 import time
 
+try:
+    import resource
+except ImportError:  # not on POSIX: no multi-worker mode, no CPU limit
+    resource = None
+
 from odoo import api, models
 from odoo.service.server import SLEEP_INTERVAL
 from odoo.tools import config
@@ -14,6 +19,19 @@ SLEEP_MAX = SLEEP_INTERVAL + 10
 
 # When this process last ended a scheduled job (monotonic clock).
 _last_job_end = float("-inf")
+
+
+def _cpu_seconds_left():
+    """CPU seconds this process may still use before the kernel stops it: a
+    worker of Odoo's multi-worker mode sets ``RLIMIT_CPU`` to its CPU time plus
+    ``limit_time_cpu`` (60 s by default) before each pass. None without limit."""
+    if resource is None:
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if soft == resource.RLIM_INFINITY or soft < 0:
+        return None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return soft - (usage.ru_utime + usage.ru_stime)
 
 
 class IrCron(models.Model):
@@ -46,14 +64,23 @@ class IrCron(models.Model):
     @api.model
     def _credit_pass_deadline(self):
         """The ``time.monotonic()`` by which the current cron pass should end,
-        or None outside a scheduled job or without a time limit."""
+        or None outside a scheduled job or without a time limit: at the share of
+        the worker's real time limit, and before the share of its CPU limit is
+        used (CPU time never runs faster than the clock)."""
         start = getattr(threading.current_thread(), "credit_cron_window_start", None)
+        if start is None:
+            return None
+        deadlines = []
         limit = config["limit_time_real_cron"]
         if limit is None or limit < 0:
             limit = config["limit_time_real"]
-        if start is None or not limit or limit <= 0:
-            return None
-        return start + PASS_SHARE * limit
+        if limit and limit > 0:
+            deadlines.append(start + PASS_SHARE * limit)
+        cpu_left = _cpu_seconds_left()
+        if cpu_left is not None and config["limit_time_cpu"]:
+            margin = (1 - PASS_SHARE) * config["limit_time_cpu"]
+            deadlines.append(time.monotonic() + cpu_left - margin)
+        return min(deadlines) if deadlines else None
 
     @api.model
     def _credit_deadline(self, seconds):

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 from unittest.mock import patch
 
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import config
 
 from odoo.addons.base.models.ir_cron import ir_cron
 
@@ -55,3 +56,25 @@ class TestCronPass(TransactionCase):
             self.assertTrue(Cron._credit_pass_spent())
         with cron_pass(95, limit=0):
             self.assertFalse(Cron._credit_pass_spent(), "no time limit")
+
+    def test_the_cpu_limit_of_a_worker_counts_too(self):
+        """A worker's ``limit_time_cpu`` (per pass) stops the jobs as well: with
+        5 CPU seconds left of 60, the pass is spent, whatever the clock says."""
+        Cron = self.env["ir.cron"]
+        self.assertIsNone(models_ir_cron._cpu_seconds_left(), "no limit in tests")
+        with (
+            cron_pass(0),
+            patch.dict(config.options, {"limit_time_cpu": 60}),
+            patch.object(models_ir_cron, "_cpu_seconds_left", return_value=40),
+        ):
+            # 40 s of CPU left, 15 s of them kept: 25 s.
+            self.assertAlmostEqual(
+                Cron._credit_deadline(60), time.monotonic() + 25, delta=1
+            )
+            self.assertFalse(Cron._credit_pass_spent())
+        with (
+            cron_pass(0),
+            patch.dict(config.options, {"limit_time_cpu": 60}),
+            patch.object(models_ir_cron, "_cpu_seconds_left", return_value=5),
+        ):
+            self.assertTrue(Cron._credit_pass_spent())
