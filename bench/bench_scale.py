@@ -74,11 +74,7 @@ SUFFIXED = {
 
 
 def parse_args(argv):
-    if "--" in argv:
-        index = argv.index("--")
-        argv, odoo_args = argv[:index], argv[index + 1 :]
-    else:
-        odoo_args = []
+    """The benchmark's options, then Odoo's (after ``--``), as bench_peer.py."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", required=True, help="a copy of the benchmark database")
     parser.add_argument(
@@ -87,7 +83,8 @@ def parse_args(argv):
         default=4,
         help="copies of the company's customers and documents to add (4: x5)",
     )
-    return parser.parse_args(argv), odoo_args
+    args, odoo_args = parser.parse_known_args(argv)
+    return args, [arg for arg in odoo_args if arg != "--"]
 
 
 def _foreign_keys(env, table):

@@ -332,6 +332,16 @@ class TestDunningBackgroundRace(CreditCollectionCommon):
             env["res.partner"].browse(ids["partners"]).unlink()
             cr.commit()  # pylint: disable=invalid-commit
 
+    def _send_committed(self):
+        """One call of the sending job in a transaction of its own, committed, as
+        the next call of a cron worker: the letters it sent."""
+        with self.env.registry.cursor() as cr:
+            sent = api.Environment(cr, SUPERUSER_ID, {})[
+                "credit.dunning.letter"
+            ]._cron_send_queued()
+            cr.commit()  # pylint: disable=invalid-commit
+        return sent
+
     def _states(self, ids):
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -404,10 +414,7 @@ class TestDunningBackgroundRace(CreditCollectionCommon):
         states = self._states(ids)
         self.assertEqual(sorted(states).count(("to_send", True)), 2, states)
         # The next call sends what the dead batch held: nothing lost.
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            self.assertEqual(env["credit.dunning.letter"]._cron_send_queued(), 2)
-            cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self._send_committed(), 2)
         self.assertEqual(self._states(ids), [("to_print", False)] * 3)
 
     def test_two_workers_send_formal_notices_side_by_side(self):
@@ -446,10 +453,7 @@ class TestDunningBackgroundRace(CreditCollectionCommon):
             send_cr.commit()  # pylint: disable=invalid-commit
             job_cr.commit()  # pylint: disable=invalid-commit
         self.assertEqual(self._states(ids), [("to_send", True)] * 3)
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            self.assertEqual(env["credit.dunning.letter"]._cron_send_queued(), 3)
-            cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self._send_committed(), 3)
         self.assertEqual(self._states(ids), [("to_print", False)] * 3)
 
     def test_a_sender_behind_another_one_gives_way(self):
@@ -474,8 +478,5 @@ class TestDunningBackgroundRace(CreditCollectionCommon):
                 triggers + 1,
             )
             late_cr.commit()  # pylint: disable=invalid-commit
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            self.assertEqual(env["credit.dunning.letter"]._cron_send_queued(), 2)
-            cr.commit()  # pylint: disable=invalid-commit
+        self.assertEqual(self._send_committed(), 2)
         self.assertEqual(self._states(ids), [("to_print", False)] * 3)
