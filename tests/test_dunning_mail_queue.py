@@ -84,6 +84,26 @@ class TestMailQueuePdfs(MailQueueCommon):
         self.assertEqual(broken.email_state, "sent")
         self.assertEqual(run.state, "done")
 
+    def test_without_wkhtmltopdf_the_letters_say_so(self):
+        """No wkhtmltopdf on the server: each email fails with a message that
+        names its letter and the cause, nothing is sent without its PDF."""
+        _run, mails, letters = self.queue_letters()
+        Report = type(self.env["ir.actions.report"])
+        with (
+            patch.object(Report, "get_wkhtmltopdf_state", lambda self: "install"),
+            self.mock_mail_gateway(),
+        ):
+            self.env["mail.mail"].with_context(
+                force_report_rendering=True
+            ).process_email_queue()
+        self.assertFalse(self._mails)
+        self.assertEqual(set(mails.mapped("state")), {"exception"})
+        for mail, letter in letters.items():
+            self.assertEqual(letter.state, "error")
+            self.assertIn(letter.display_name, letter.error_message)
+            self.assertIn("Wkhtmltopdf is not installed", letter.error_message)
+            self.assertEqual(mail.failure_reason, letter.error_message)
+
     def test_rendering_stops_at_its_time_limit_and_the_rest_waits(self):
         """One call renders for ``mail_pdf_call_seconds`` at most (its first slice
         of documents always): the emails not reached stay in the queue, still to
