@@ -472,8 +472,7 @@ class CreditDunningLetter(models.Model):
                     "send_user_id": self.env.uid,
                 }
             )
-        for cron in self._sending_crons():
-            cron._trigger()
+        self._trigger_senders()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -507,8 +506,7 @@ class CreditDunningLetter(models.Model):
             # The cron worker's pass has used its time (other jobs ran before
             # this one): nothing done ends the job; its trigger runs it again in
             # the worker's next pass.
-            for cron in self._sending_crons():
-                cron._trigger()
+            self._trigger_senders()
             return 0
         try:
             with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
@@ -528,8 +526,7 @@ class CreditDunningLetter(models.Model):
             # Another sender sent letters of the queue since this transaction
             # began: the next call, in a new transaction, takes the queue as it
             # is then. Nothing was sent twice, nothing is lost.
-            for cron in self._sending_crons():
-                cron._trigger()
+            self._trigger_senders()
             return 0
         letters = self.sudo().browse(row[0] for row in rows)
         # While a company's penalties are computed (the monthly job), its letters
@@ -568,8 +565,7 @@ class CreditDunningLetter(models.Model):
             # then sleep up to a minute: a trigger wakes the senders at once (in
             # a minute when all that is left was held by other transactions).
             at = None if letters else fields.Datetime.now() + timedelta(minutes=1)
-            for cron in self._sending_crons():
-                cron._trigger(at)
+            self._trigger_senders(at)
         return len(letters)
 
     @api.model
@@ -586,6 +582,12 @@ class CreditDunningLetter(models.Model):
                 ]
             )
         )
+
+    @api.model
+    def _trigger_senders(self, at=None):
+        """Wake every sender: now, or at ``at``."""
+        for cron in self._sending_crons():
+            cron._trigger(at)
 
     def _send_batch_as(self, user, company):
         """Send these letters in ``user``'s name; a failing letter goes to Error
